@@ -1,0 +1,38 @@
+# Every target sets itself up: a fresh machine needs only Python 3.11 and pip.
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: venv demo test test-unit test-lab test-e2e lint sanity docs build bench clean
+
+$(STAMP): requirements.txt lab/pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e ./lab
+	touch $(STAMP)
+
+venv: $(STAMP)
+	@$(PY) tools/link_collection.py >/dev/null
+
+# The main job: a lab fleet, audit, converge, audit again, report.
+demo: venv
+	$(PY) tools/demo.py
+
+# All tests. pytest's exit code 5 (no test collected) is a broken setup, not a pass.
+test: venv
+	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: the test setup is broken"; exit 1; fi; \
+	  exit $$rc
+
+test-unit: venv
+	$(PY) -m pytest tests/unit tests/contract $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/ansible-lint --profile production
+
+clean:
+	rm -rf $(VENV) collections build dist .pytest_cache .ruff_cache .lab reports

@@ -1,0 +1,35 @@
+"""Link this checkout into ./collections/ansible_collections/winra/remote_assistance.
+
+Ansible finds a collection only under an `ansible_collections/<namespace>/<name>` path.
+This makes that path from one symlink per top-level entry (never one link to the checkout
+itself, which would make a loop for every tool that walks the tree). It matches what
+pytest-ansible's collection injection builds, so `make` and `pytest` share one tree.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SKIP = {"collections", ".git", ".venv"}
+
+
+def link(root: Path = ROOT) -> Path:
+    galaxy = yaml.safe_load((root / "galaxy.yml").read_text(encoding="utf-8"))
+    target = root / "collections" / "ansible_collections" / galaxy["namespace"] / galaxy["name"]
+    target.mkdir(parents=True, exist_ok=True)
+    for entry in root.iterdir():
+        if entry.name in SKIP or entry.name.startswith(".venv"):
+            continue
+        link_path = target / entry.name
+        if link_path.is_symlink() or link_path.exists():
+            continue
+        link_path.symlink_to(entry)
+    return target
+
+
+if __name__ == "__main__":
+    print(link(Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else ROOT))
