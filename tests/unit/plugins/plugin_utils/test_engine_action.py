@@ -1,0 +1,155 @@
+"""The validate -> read -> plan -> apply loop, with a minimal subclass and a fake engine."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.winra.remote_assistance.plugins.module_utils._errors import (
+    HostStateError,
+    OptionError,
+)
+from ansible_collections.winra.remote_assistance.plugins.module_utils._plan import WantValue
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_action import (
+    ENGINE,
+    EngineAction,
+)
+
+OLE = "HKLM:\\SOFTWARE\\Microsoft\\Ole"
+
+
+class ActionModule(EngineAction):
+    ARGUMENT_SPEC = {
+        "flag": {"type": "str", "default": "Y", "choices": ["Y", "N", "bad", "refuse"]},
+    }
+
+    def validate(self, params):
+        if params["flag"] == "bad":
+            raise OptionError("flag", params["flag"], "is bad on purpose")
+        return params
+
+    def read_request(self, options):
+        return {"keys": [OLE]}
+
+    def desired(self, options, current):
+        if options["flag"] == "refuse":
+            raise HostStateError("this host cannot comply")
+        return [WantValue("dcom", OLE, "EnableDCOM", "REG_SZ", options["flag"])]
+
+
+@pytest.fixture
+def engine_with(fake_engine, make_read):
+    def _engine(data, apply_result=None):
+        keys = {OLE: [("EnableDCOM", "REG_SZ", data)] if data is not None else []}
+        return fake_engine(make_read(keys=keys), apply_result)
+
+    return _engine
+
+
+def test_compliant_host_costs_one_engine_run(run_action, engine_with):
+    engine = engine_with("Y")
+    result = run_action(ActionModule, {}, engine)
+    assert engine.actions == ["read"]
+    assert engine.calls[0]["module_name"] == ENGINE
+    assert engine.calls[0]["module_args"] == {"action": "read", "keys": [OLE]}
+    assert result["changed"] is False and result["drift"] == [] and result["engine_runs"] == 1
+    assert "failed" not in result
+
+
+def test_drifted_host_reads_then_applies(run_action, engine_with):
+    engine = engine_with("N")
+    result = run_action(ActionModule, {}, engine)
+    assert engine.actions == ["read", "apply"]
+    assert engine.calls[1]["module_args"]["changes"] == [
+        {
+            "op": "set_value",
+            "path": OLE,
+            "name": "EnableDCOM",
+            "type": "REG_SZ",
+            "data": "Y",
+            "expect": {"present": True, "type": "REG_SZ", "data": "N"},
+        }
+    ]
+    assert result["changed"] is True and result["engine_runs"] == 2
+    assert result["drift"][0]["actual"] == {"type": "REG_SZ", "data": "N"}
+
+
+def test_check_mode_reports_drift_and_never_applies(run_action, engine_with):
+    engine = engine_with(None)
+    result = run_action(ActionModule, {}, engine, check_mode=True)
+    assert engine.actions == ["read"]
+    assert result["changed"] is True and result["engine_runs"] == 1
+    assert result["drift"][0]["actual"] is None
+
+
+def test_diff_lists_before_and_after(run_action, engine_with):
+    result = run_action(ActionModule, {}, engine_with("N"), check_mode=True, diff=True)
+    assert result["diff"]["before"] == f"{OLE}\\EnableDCOM = REG_SZ:N\n"
+    assert result["diff"]["after"] == f"{OLE}\\EnableDCOM = REG_SZ:Y\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        ({"flag": "maybe"}, "flag"),
+        ({"flag": "bad"}, "Invalid value for option 'flag': 'bad'"),
+        ({"unknown": 1}, "unknown"),
+    ],
+)
+def test_bad_input_fails_before_any_engine_run(run_action, engine_with, args, fragment):
+    engine = engine_with("Y")
+    result = run_action(ActionModule, args, engine)
+    assert result["failed"] is True and fragment in result["msg"]
+    assert engine.calls == [] and result["engine_runs"] == 0
+    assert result["changed"] is False and result["drift"] == []
+
+
+def test_host_that_cannot_comply_fails_after_the_read_only(run_action, engine_with):
+    engine = engine_with("Y")
+    result = run_action(ActionModule, {"flag": "refuse"}, engine)
+    assert engine.actions == ["read"]
+    assert result["failed"] is True and result["msg"] == "this host cannot comply"
+
+
+def test_failed_read_is_reported(run_action, fake_engine):
+    engine = fake_engine(
+        {"failed": True, "msg": "Access is denied: HKLM:\\x", "error": "access_denied"}
+    )
+    result = run_action(ActionModule, {}, engine)
+    assert result["failed"] is True and "Access is denied" in result["msg"]
+    assert result["error"] == "access_denied"
+
+
+def test_unknown_contract_version_is_refused(run_action, fake_engine, make_read):
+    read = make_read(keys={OLE: []})
+    read["contract_version"] = 2
+    result = run_action(ActionModule, {}, fake_engine(read))
+    assert result["failed"] is True and "contract version" in result["msg"]
+
+
+def test_precondition_failure_is_not_a_change(run_action, engine_with):
+    conflict = {
+        "path": OLE,
+        "name": "EnableDCOM",
+        "expected": {"present": True},
+        "actual": {"present": False},
+    }
+    engine = engine_with(
+        "N",
+        {
+            "failed": True,
+            "msg": "EnableDCOM changed",
+            "error": "precondition",
+            "conflicts": [conflict],
+            "contract_version": 1,
+        },
+    )
+    result = run_action(ActionModule, {}, engine)
+    assert result["failed"] is True and result["changed"] is False
+    assert result["conflicts"] == [conflict] and result["error"] == "precondition"
+    assert "Failed to apply 1 change(s): EnableDCOM changed" == result["msg"]
+
+
+def test_failed_rollback_is_reported_as_changed(run_action, engine_with):
+    engine = engine_with("N", {"failed": True, "msg": "restore failed", "error": "rollback_failed"})
+    result = run_action(ActionModule, {}, engine)
+    assert result["failed"] is True and result["changed"] is True
