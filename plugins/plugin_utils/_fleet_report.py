@@ -1,0 +1,200 @@
+# Copyright: winra.remote_assistance contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fleet drift report: per-host audit results in, one record per host out.
+
+Internal use only. Pure functions, no Ansible imports, so that the filter plugin stays a
+thin wrapper and the decisions here can be tested without a controller.
+
+Input, per host (what playbooks/audit.yml records on every host; any part may be missing):
+
+    {"policy": <registered win_offer_ra result>,
+     "firewall": <registered win_ra_firewall result>,
+     "failure": {"msg": str, "task": str, "unreachable": bool} or None}
+
+A host with no input at all never reported back: it was unreachable (and removed from the
+play) or did not run. It is listed as unreachable, never left out.
+"""
+
+from __future__ import annotations
+
+REPORT_VERSION = 1
+
+COMPLIANT = "compliant"
+DRIFTED = "drifted"
+FAILED = "failed"
+UNREACHABLE = "unreachable"
+# Worst first: the order the Markdown lists hosts in.
+STATUSES = (FAILED, UNREACHABLE, DRIFTED, COMPLIANT)
+
+# Registered result name -> the module that produced it (drift items say where they came from).
+MODULE_OF_RESULT = {"policy": "win_offer_ra", "firewall": "win_ra_firewall"}
+
+# The settings the modules report, in the order a reader expects them (docs/architecture.md).
+KNOWN_SETTINGS = (
+    "offer_policy",
+    "permission",
+    "helpers",
+    "dcom",
+    "solicited",
+    "firewall_list_enabled",
+    "firewall_ports",
+    "firewall_programs",
+    "firewall_rules",
+)
+
+NO_RESULT_MSG = "no result recorded: the host was unreachable or did not run"
+
+
+def host_record(host, audit):
+    """Classify one host's audit input into a record of the report."""
+    record = {"host": host, "status": COMPLIANT, "msg": None, "drift": [], "warnings": []}
+    audit = audit if isinstance(audit, dict) else {}
+    results = {
+        key: audit.get(key)
+        for key in MODULE_OF_RESULT
+        if isinstance(audit.get(key), dict) and not audit[key].get("skipped")
+    }
+    failure = audit.get("failure") if isinstance(audit.get("failure"), dict) else None
+
+    for key, result in results.items():
+        record["warnings"].extend(str(w) for w in result.get("warnings") or [])
+        record["drift"].extend(
+            dict(item, module=MODULE_OF_RESULT[key]) for item in result.get("drift") or []
+        )
+
+    unreachable = next((r for r in results.values() if r.get("unreachable")), None)
+    failed = next((r for r in results.values() if r.get("failed")), None)
+    if failure is not None:
+        record["status"] = UNREACHABLE if failure.get("unreachable") else FAILED
+        record["msg"] = _failure_msg(failure)
+    elif unreachable is not None:
+        record["status"] = UNREACHABLE
+        record["msg"] = str(unreachable.get("msg") or "unreachable")
+    elif failed is not None:
+        record["status"] = FAILED
+        record["msg"] = str(failed.get("msg") or "failed without a message")
+    elif not results:
+        record["status"] = UNREACHABLE
+        record["msg"] = NO_RESULT_MSG
+    elif record["drift"]:
+        record["status"] = DRIFTED
+    if record["status"] in (FAILED, UNREACHABLE):
+        # Drift of a host that could not finish is partial: reporting it as the host's
+        # drift would understate what is wrong there.
+        record["drift"] = []
+    return record
+
+
+def _failure_msg(failure):
+    msg = str(failure.get("msg") or "failed without a message")
+    task = failure.get("task")
+    return f"{task}: {msg}" if task else msg
+
+
+def fleet_records(results, hosts=None):
+    """One record per host: every host of `hosts` (inventory order), then any others."""
+    results = results or {}
+    names = list(hosts or [])
+    names.extend(sorted(h for h in results if h not in set(names)))
+    return [host_record(name, results.get(name)) for name in names]
+
+
+def summarize(records):
+    """Counts per status and, per setting, how many hosts and values drift in it."""
+    summary = {"hosts": len(records), **{status: 0 for status in STATUSES}}
+    settings = {}
+    for record in records:
+        summary[record["status"]] += 1
+        seen = set()
+        for item in record["drift"]:
+            setting = str(item.get("setting") or "unknown")
+            counts = settings.setdefault(setting, {"hosts": 0, "values": 0})
+            counts["values"] += 1
+            if setting not in seen:
+                seen.add(setting)
+                counts["hosts"] += 1
+    summary["settings"] = {name: settings[name] for name in _setting_order(settings)}
+    return summary
+
+
+def _setting_order(settings):
+    known = [name for name in KNOWN_SETTINGS if name in settings]
+    return known + sorted(name for name in settings if name not in KNOWN_SETTINGS)
+
+
+def fleet_document(results, hosts=None, generated_at=None, mode="check"):
+    """The JSON document the audit writes: version, summary, one record per host."""
+    records = fleet_records(results, hosts)
+    return {
+        "report_version": REPORT_VERSION,
+        "generated_at": generated_at,
+        "mode": mode,
+        "summary": summarize(records),
+        "hosts": records,
+    }
+
+
+def format_value(value):
+    """One registry value or rule state as a person reads it; None is an absent value."""
+    if value is None:
+        return "(absent)"
+    if isinstance(value, dict) and "type" in value:
+        return f"{value['type']}:{value.get('data')}"
+    if isinstance(value, dict) and "enabled" in value:
+        state = "enabled" if value["enabled"] else "disabled"
+        profiles = ",".join(value.get("profiles") or []) or "no profile"
+        return f"{state} ({profiles})"
+    return str(value)
+
+
+def format_drift_item(item):
+    where = "\\".join(part for part in (item.get("path"), item.get("name")) if part)
+    return (
+        f"{item.get('setting', 'unknown')}: {where} is {format_value(item.get('actual'))}, "
+        f"expected {format_value(item.get('expected'))}"
+    )
+
+
+def _cell(text):
+    # A table cell cannot hold a pipe or a line break as such.
+    return str(text).replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+
+
+def render_markdown(document):
+    """The human-readable report: totals, drift per setting, then every host, worst first."""
+    summary = document["summary"]
+    records = document["hosts"]
+    lines = ["# Offer Remote Assistance: fleet audit", ""]
+    if document.get("generated_at"):
+        lines += [f"Generated {document['generated_at']} ({document.get('mode', 'check')}).", ""]
+    totals = ", ".join(f"{summary[status]} {status}" for status in STATUSES)
+    lines += [f"{summary['hosts']} hosts: {totals}.", ""]
+
+    lines += ["## Drift by setting", ""]
+    if summary["settings"]:
+        lines += ["| setting | hosts drifted | values drifted |", "|---|---:|---:|"]
+        lines += [
+            f"| {_cell(name)} | {counts['hosts']} | {counts['values']} |"
+            for name, counts in summary["settings"].items()
+        ]
+    else:
+        lines.append("No drift on any host that could be checked.")
+    lines.append("")
+
+    lines += ["## Hosts", "", "| host | status | details |", "|---|---|---|"]
+    rank = {status: index for index, status in enumerate(STATUSES)}
+    for record in sorted(records, key=lambda r: rank.get(r["status"], len(rank))):
+        lines.append(
+            f"| {_cell(record['host'])} | {record['status']} | {_cell(_details(record))} |"
+        )
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _details(record):
+    if record["status"] in (FAILED, UNREACHABLE):
+        parts = [record["msg"] or ""]
+    else:
+        parts = [format_drift_item(item) for item in record["drift"]]
+    parts += [f"warning: {warning}" for warning in record["warnings"]]
+    return "\n".join(parts) if parts else "-"

@@ -1,0 +1,203 @@
+"""The fleet report's pure decisions: host classification, counts, Markdown."""
+
+from __future__ import annotations
+
+import json
+
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fleet_report import (
+    NO_RESULT_MSG,
+    fleet_document,
+    fleet_records,
+    format_value,
+    host_record,
+    render_markdown,
+    summarize,
+)
+
+TS = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"
+OLE = "HKLM:\\SOFTWARE\\Microsoft\\Ole"
+
+
+def ok(drift=(), **extra):
+    return {"changed": bool(drift), "drift": list(drift), "engine_runs": 1, **extra}
+
+
+def item(setting, name, expected, actual, path=TS):
+    return {"setting": setting, "path": path, "name": name, "expected": expected, "actual": actual}
+
+
+PERMISSION = item(
+    "permission",
+    "fAllowUnsolicitedFullControl",
+    {"type": "REG_DWORD", "data": 1},
+    {"type": "REG_DWORD", "data": 0},
+)
+DCOM = item("dcom", "EnableDCOM", {"type": "REG_SZ", "data": "Y"}, None, path=OLE)
+
+
+def test_clean_host_is_compliant():
+    record = host_record("ws1", {"policy": ok(), "firewall": ok()})
+    assert record == {
+        "host": "ws1",
+        "status": "compliant",
+        "msg": None,
+        "drift": [],
+        "warnings": [],
+    }
+
+
+def test_drift_items_of_both_modules_are_kept_and_tagged():
+    fw = item(
+        "firewall_ports",
+        "135:TCP",
+        {"type": "REG_SZ", "data": "135:TCP:*:Enabled:Offer Remote Assistance"},
+        None,
+    )
+    record = host_record("ws1", {"policy": ok([PERMISSION, DCOM]), "firewall": ok([fw])})
+    assert record["status"] == "drifted"
+    assert [(d["module"], d["setting"]) for d in record["drift"]] == [
+        ("win_offer_ra", "permission"),
+        ("win_offer_ra", "dcom"),
+        ("win_ra_firewall", "firewall_ports"),
+    ]
+
+
+def test_rescued_failure_names_task_and_message_and_drops_partial_drift():
+    record = host_record(
+        "ws1",
+        {
+            "policy": ok([PERMISSION]),
+            "firewall": {"failed": True, "msg": "Failed to enable rule", "drift": [DCOM]},
+            "failure": {"msg": "Failed to enable rule", "task": "Firewall", "unreachable": False},
+        },
+    )
+    assert record["status"] == "failed"
+    assert record["msg"] == "Firewall: Failed to enable rule"
+    assert record["drift"] == []
+
+
+def test_failed_result_without_rescue_record_is_failed():
+    record = host_record("ws1", {"policy": {"failed": True, "msg": "Helper 'X\\y' unknown"}})
+    assert (record["status"], record["msg"]) == ("failed", "Helper 'X\\y' unknown")
+
+
+def test_unreachable_result_is_unreachable_with_its_message():
+    gone = {"unreachable": True, "msg": "connection refused", "changed": False}
+    record = host_record("ws1", {"policy": gone, "firewall": gone})
+    assert (record["status"], record["msg"]) == ("unreachable", "connection refused")
+
+
+def test_unreachable_failure_record_is_unreachable():
+    record = host_record("ws1", {"failure": {"msg": "timed out", "unreachable": True}})
+    assert (record["status"], record["msg"]) == ("unreachable", "timed out")
+
+
+def test_no_input_at_all_is_unreachable_not_missing():
+    for audit in (None, {}, {"policy": None, "firewall": None, "failure": None}):
+        record = host_record("ws1", audit)
+        assert (record["status"], record["msg"]) == ("unreachable", NO_RESULT_MSG)
+
+
+def test_skipped_firewall_task_does_not_hide_a_clean_policy():
+    record = host_record("ws1", {"policy": ok(), "firewall": {"skipped": True, "changed": False}})
+    assert record["status"] == "compliant"
+
+
+def test_only_skipped_results_count_as_not_run():
+    record = host_record("ws1", {"policy": {"skipped": True}, "firewall": {"skipped": True}})
+    assert record["status"] == "unreachable"
+
+
+def test_warnings_are_collected():
+    record = host_record("ws1", {"policy": ok(warnings=["malformed entry 'x' left in place"])})
+    assert record["warnings"] == ["malformed entry 'x' left in place"]
+
+
+def test_records_cover_every_listed_host_then_extra_hosts():
+    results = {"b": {"policy": ok()}, "z": {"policy": ok()}, "a": {"policy": ok()}}
+    records = fleet_records(results, hosts=["b", "a", "c"])
+    assert [(r["host"], r["status"]) for r in records] == [
+        ("b", "compliant"),
+        ("a", "compliant"),
+        ("c", "unreachable"),
+        ("z", "compliant"),
+    ]
+
+
+def test_summary_counts_hosts_per_status_and_per_setting():
+    second_permission = dict(PERMISSION, name="fAllowUnsolicited")
+    records = fleet_records(
+        {
+            "a": {"policy": ok([PERMISSION, second_permission, DCOM])},
+            "b": {"policy": ok([PERMISSION])},
+            "c": {"policy": ok()},
+            "d": {"failure": {"msg": "boom"}},
+        },
+        hosts=["a", "b", "c", "d", "e"],
+    )
+    summary = summarize(records)
+    assert summary == {
+        "hosts": 5,
+        "failed": 1,
+        "unreachable": 1,
+        "drifted": 2,
+        "compliant": 1,
+        "settings": {
+            "permission": {"hosts": 2, "values": 3},
+            "dcom": {"hosts": 1, "values": 1},
+        },
+    }
+    # Known settings come in the documented order, unknown ones after them.
+    odd = fleet_records({"a": {"policy": ok([dict(DCOM, setting="zeta"), PERMISSION])}})
+    assert list(summarize(odd)["settings"]) == ["permission", "zeta"]
+
+
+def test_document_is_json_serialisable_and_versioned():
+    document = fleet_document(
+        {"a": {"policy": ok([PERMISSION])}}, hosts=["a"], generated_at="2024-01-01T00:00:00Z"
+    )
+    again = json.loads(json.dumps(document))
+    assert again["report_version"] == 1
+    assert again["generated_at"] == "2024-01-01T00:00:00Z"
+    assert again["mode"] == "check"
+    assert again["hosts"][0]["drift"][0]["module"] == "win_offer_ra"
+
+
+def test_format_value_covers_registry_rules_and_absent():
+    assert format_value(None) == "(absent)"
+    assert format_value({"type": "REG_SZ", "data": "Y"}) == "REG_SZ:Y"
+    assert format_value({"enabled": True, "profiles": ["domain"]}) == "enabled (domain)"
+    assert format_value({"enabled": False, "profiles": []}) == "disabled (no profile)"
+
+
+def test_markdown_lists_totals_settings_and_every_host_worst_first():
+    document = fleet_document(
+        {
+            "good": {"policy": ok(), "firewall": ok()},
+            "drifty": {"policy": ok([PERMISSION])},
+            "broken": {"failure": {"msg": "Helper 'CONTOSO\\Ghost' does not resolve"}},
+        },
+        hosts=["good", "drifty", "broken", "gone"],
+    )
+    text = render_markdown(document)
+    assert "4 hosts: 1 failed, 1 unreachable, 1 drifted, 1 compliant." in text
+    assert "| permission | 1 | 1 |" in text
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "status" not in line]
+    host_rows = [row.split(" | ")[0][2:] for row in rows if " | " in row and "|---" not in row]
+    assert host_rows[-4:] == ["broken", "gone", "drifty", "good"]
+    assert "fAllowUnsolicitedFullControl is REG_DWORD:0, expected REG_DWORD:1" in text, (
+        "drift items name the value, what it is and what it should be"
+    )
+    assert "Helper 'CONTOSO\\Ghost' does not resolve" in text
+    assert NO_RESULT_MSG in text
+
+
+def test_markdown_escapes_pipes_and_newlines_inside_cells():
+    document = fleet_document({"a": {"failure": {"msg": "line one\nhas | pipe"}}}, hosts=["a"])
+    text = render_markdown(document)
+    assert "line one<br>has \\| pipe" in text
+
+
+def test_markdown_says_so_when_nothing_drifts():
+    text = render_markdown(fleet_document({"a": {"policy": ok()}}, hosts=["a"]))
+    assert "No drift on any host that could be checked." in text
