@@ -148,10 +148,7 @@ def _plan_value(want, current: CurrentState, plan: Plan) -> None:
     path = normalise_path(want.path)
     actual = current.value(path, want.name)
     name = actual.name if actual is not None else want.name
-    if isinstance(want, WantValue):
-        desired = RegValue(name, want.type, want.data)
-    else:
-        desired = None
+    desired = RegValue(name, want.type, want.data) if isinstance(want, WantValue) else None
     label = f"{path}\\{name}"
     plan.before.append(f"{label} = {render(actual)}")
     plan.after.append(f"{label} = {render(desired)}")

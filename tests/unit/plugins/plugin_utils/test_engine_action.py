@@ -146,7 +146,7 @@ def test_precondition_failure_is_not_a_change(run_action, engine_with):
     result = run_action(ActionModule, {}, engine)
     assert result["failed"] is True and result["changed"] is False
     assert result["conflicts"] == [conflict] and result["error"] == "precondition"
-    assert "Failed to apply 1 change(s): EnableDCOM changed" == result["msg"]
+    assert result["msg"] == "Failed to apply 1 change(s): EnableDCOM changed"
 
 
 def test_failed_rollback_is_reported_as_changed(run_action, engine_with):
