@@ -1,0 +1,139 @@
+"""Everything one emulated host knows: registry, facts, accounts, firewall rules, faults."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, MutableMapping
+from dataclasses import dataclass, field
+
+from winra_lab.firewall import FirewallRule
+from winra_lab.registry import Registry, normalise_path, path_within
+
+
+@dataclass
+class RegistryFaults:
+    """Faults the lab injects into the host engine.
+
+    deny_keys: key paths (and their subkeys) that cannot be read or written.
+    fail_write_after: k -> in each apply, the change after k successfully written changes
+        fails (each change of the request is one write), which triggers the rollback.
+    change_before_apply: changes `{op: set_value|delete_value|set_rule, ...}` made by
+        someone else at the start of the next apply; consumed by that apply.
+    """
+
+    deny_keys: list[str] = field(default_factory=list)
+    fail_write_after: int | None = None
+    change_before_apply: list[dict] = field(default_factory=list)
+
+    def denies(self, path: str) -> bool:
+        return any(path_within(path, denied) for denied in self.deny_keys)
+
+    def to_json(self) -> dict:
+        return {
+            "deny_keys": list(self.deny_keys),
+            "fail_write_after": self.fail_write_after,
+            "change_before_apply": [dict(c) for c in self.change_before_apply],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> RegistryFaults:
+        data = data or {}
+        unknown = set(data) - {"deny_keys", "fail_write_after", "change_before_apply"}
+        if unknown:
+            raise ValueError(f"unknown fault(s): {', '.join(sorted(unknown))}")
+        faults = cls(
+            deny_keys=[normalise_path(p) for p in data.get("deny_keys") or []],
+            fail_write_after=data.get("fail_write_after"),
+            change_before_apply=[dict(c) for c in data.get("change_before_apply") or []],
+        )
+        after = faults.fail_write_after
+        if after is not None and (
+            isinstance(after, bool) or not isinstance(after, int) or after < 0
+        ):
+            raise ValueError(f"fail_write_after must be a non-negative integer, got {after!r}")
+        return faults
+
+
+class AccountDirectory(MutableMapping):
+    """Account name -> SID; names compare case-insensitively and keep their stored case."""
+
+    def __init__(self, accounts: dict[str, str] | None = None):
+        self._by_folded: dict[str, tuple[str, str]] = {}
+        for name, sid in (accounts or {}).items():
+            self[name] = sid
+
+    def __getitem__(self, name: str) -> str:
+        return self._by_folded[name.casefold()][1]
+
+    def __setitem__(self, name: str, sid: str) -> None:
+        self._by_folded[name.casefold()] = (name, sid)
+
+    def __delitem__(self, name: str) -> None:
+        del self._by_folded[name.casefold()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(name for name, _ in self._by_folded.values())
+
+    def __len__(self) -> int:
+        return len(self._by_folded)
+
+    def resolve(self, name: str) -> str | None:
+        entry = self._by_folded.get(name.casefold()) if isinstance(name, str) else None
+        return entry[1] if entry else None
+
+    def to_json(self) -> dict[str, str]:
+        return dict(self._by_folded.values())
+
+
+@dataclass
+class HostState:
+    hostname: str
+    profile: str
+    facts: dict
+    accounts: AccountDirectory
+    registry: Registry
+    firewall_rules: list[FirewallRule]
+    faults: RegistryFaults = field(default_factory=RegistryFaults)
+    # Writes made by "someone else" (change_before_apply): never in registry.writes.
+    external_writes: int = 0
+    # set_rule writes (rules are not registry values, so not in registry.writes).
+    firewall_writes: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.accounts, AccountDirectory):
+            self.accounts = AccountDirectory(self.accounts)
+        # Read self.faults at call time: the control API may replace the faults object.
+        self.registry.is_denied = lambda path: self.faults.denies(path)
+
+    def find_rule(self, name: str) -> FirewallRule | None:
+        folded = name.casefold()
+        return next((r for r in self.firewall_rules if r.name.casefold() == folded), None)
+
+    def to_json(self) -> dict:
+        return {
+            "hostname": self.hostname,
+            "profile": self.profile,
+            "facts": dict(self.facts),
+            "accounts": self.accounts.to_json(),
+            "registry": self.registry.dump(),
+            "firewall_rules": [rule.to_json() for rule in self.firewall_rules],
+            "faults": self.faults.to_json(),
+            "registry_writes": self.registry.writes,
+            "external_writes": self.external_writes,
+            "firewall_writes": self.firewall_writes,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> HostState:
+        registry = Registry.from_dump(data.get("registry") or {})
+        registry.writes = int(data.get("registry_writes", 0))
+        return cls(
+            hostname=data["hostname"],
+            profile=data.get("profile", ""),
+            facts=dict(data.get("facts") or {}),
+            accounts=AccountDirectory(data.get("accounts") or {}),
+            registry=registry,
+            firewall_rules=[FirewallRule.from_json(r) for r in data.get("firewall_rules") or []],
+            faults=RegistryFaults.from_json(data.get("faults")),
+            external_writes=int(data.get("external_writes", 0)),
+            firewall_writes=int(data.get("firewall_writes", 0)),
+        )
