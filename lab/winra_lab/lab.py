@@ -1,0 +1,161 @@
+"""The in-process lab: a fleet served from threads of the calling process.
+
+    with Lab(hosts=3, profile="fresh") as lab:
+        lab.inventory_path, lab.host("ws001").state, lab.control_url, lab.control("GET", "/hosts")
+
+The CLI's `serve` runs exactly this in the foreground; tests use it directly.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from winra_lab import inventory
+from winra_lab.auth import DEFAULT_USER, Credentials, generate_password
+from winra_lab.fleet import DEFAULT_DOMAIN, Fleet, StateFactory
+from winra_lab.labhost import LabHost
+from winra_lab.latency import preset
+from winra_lab.recorder import Recorder
+from winra_lab.server import LabServer
+
+
+def choose_profiles(count: int, profile: str | None, mix: bool) -> list[str]:
+    from winra_lab import profiles
+
+    if mix:
+        return list(profiles.fleet_mix(count))
+    name = profile or "fresh"
+    if name not in profiles.PROFILES:
+        raise ValueError(f"unknown profile {name!r}; choose from {sorted(profiles.PROFILES)}")
+    return [name] * count
+
+
+class ControlCallError(RuntimeError):
+    def __init__(self, status: int, payload) -> None:
+        super().__init__(f"control API answered {status}: {payload}")
+        self.status = status
+        self.payload = payload
+
+
+def call_control(base_url: str, method: str, path: str, body=None, timeout: float = 30):
+    """One JSON call to a lab's control API (also used by the CLI)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        base_url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        payload = exc.read()
+        try:
+            payload = json.loads(payload)
+        except ValueError:
+            pass
+        raise ControlCallError(exc.code, payload) from None
+
+
+class Lab:
+    def __init__(
+        self,
+        hosts: int = 1,
+        profile: str | None = None,
+        mix: bool = False,
+        profiles: list[str] | None = None,
+        addressing: str = "loopback",
+        port: int = 0,
+        control_port: int = 0,
+        latency: str = "none",
+        user: str = DEFAULT_USER,
+        password: str | None = None,
+        inventory_path: str | Path | None = None,
+        state_dir: str | Path | None = None,
+        domain: str = DEFAULT_DOMAIN,
+        build_state: StateFactory | None = None,
+        record_dir: str | Path | None = None,
+    ) -> None:
+        self.credentials = Credentials(user, password or generate_password())
+        self._tmp = None
+        if inventory_path is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="winra-lab-")
+            inventory_path = Path(self._tmp.name) / "inventory.ini"
+        self.inventory_path = Path(inventory_path)
+        self.fleet = Fleet.build(
+            hosts,
+            profiles or choose_profiles(hosts, profile, mix),
+            self.credentials,
+            addressing=addressing,
+            port=port,
+            latency=preset(latency),
+            domain=domain,
+            state_dir=Path(state_dir) if state_dir else None,
+            build_state=build_state,
+        )
+        if record_dir is not None:
+            recorder = Recorder(record_dir)
+            for host in self.fleet.hosts:
+                host.recorder = recorder
+        self.server = LabServer(self.fleet, control_port=control_port)
+        self._started = False
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> Lab:
+        self.server.start()
+        self._started = True
+        inventory.write(
+            self.inventory_path,
+            self.host_summaries(),
+            self.credentials.user,
+            self.credentials.password,
+        )
+        return self
+
+    def stop(self) -> None:
+        if self._started:
+            self._started = False
+            self.server.stop()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> Lab:
+        return self.start()
+
+    def __exit__(self, *_exc) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------ access
+
+    @property
+    def hosts(self) -> list[LabHost]:
+        return self.fleet.hosts
+
+    def host(self, name: str) -> LabHost:
+        return self.fleet.host(name)
+
+    def host_summaries(self) -> list[dict]:
+        return [h.summary() for h in self.fleet.hosts]
+
+    @property
+    def control_url(self) -> str:
+        return self.server.control_url
+
+    def control(self, method: str, path: str, body=None):
+        return call_control(self.control_url, method, path, body)
+
+    def run_info(self) -> dict:
+        """What `start` records in the run file and `status` reports."""
+        return {
+            "control_url": self.control_url,
+            "addressing": self.fleet.addressing,
+            "user": self.credentials.user,
+            "password": self.credentials.password,
+            "inventory": str(self.inventory_path),
+            "state_dir": str(self.fleet.state_dir) if self.fleet.state_dir else None,
+            "hosts": self.host_summaries(),
+        }
