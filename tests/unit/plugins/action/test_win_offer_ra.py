@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from ansible_collections.winra.remote_assistance.plugins.action.win_offer_ra import ActionModule
+from ansible_collections.winra.remote_assistance.plugins.modules import win_offer_ra
 
 TS = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"
 RAU = TS + "\\RAUnsolicit"
@@ -251,3 +253,30 @@ def test_absent_state_clears_policy_and_helpers(run_action, engine):
         ("delete_value", "contoso\\HELPDESK"),
     ]
     assert result["helpers"] == []
+
+
+ALWAYS = sorted(
+    key
+    for key, entry in yaml.safe_load(win_offer_ra.RETURN).items()
+    if entry["returned"] == "always"
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "keys", "check_mode", "apply_result"),
+    [
+        ({"helpers": ["bad"]}, COMPLIANT, False, None),
+        (ARGS, COMPLIANT, False, None),
+        (ARGS, DRIFTED, False, None),
+        (ARGS, DRIFTED, True, None),
+        (ARGS, DRIFTED, False, {"failed": True, "msg": "x", "error": "write_failed"}),
+    ],
+    ids=["bad-input", "compliant", "applied", "check-mode", "apply-failed"],
+)
+def test_every_always_returned_key_is_present(
+    run_action, engine, args, keys, check_mode, apply_result
+):
+    result = run_action(ActionModule, args, engine(keys, apply_result), check_mode=check_mode)
+    assert {"drift", "engine_runs", "helpers"} <= set(ALWAYS)
+    for key in [*ALWAYS, "changed"]:
+        assert key in result, key

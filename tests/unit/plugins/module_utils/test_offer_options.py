@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.winra.remote_assistance.plugins.module_utils._errors import OptionError
@@ -12,6 +13,7 @@ from ansible_collections.winra.remote_assistance.plugins.module_utils._offer_opt
     SolicitedOptions,
     validate_options,
 )
+from ansible_collections.winra.remote_assistance.plugins.modules import win_offer_ra
 
 
 def spec_then_validate(args: dict):
@@ -148,3 +150,23 @@ def test_validate_options_rejects_a_bad_choice_without_the_spec():
 def test_validate_options_alone_applies_defaults():
     options, _ = validate_options({"helpers": ["C\\x"]})
     assert options == OfferOptions(helpers=("C\\x",))
+
+
+def _documented_options() -> dict:
+    return yaml.safe_load(win_offer_ra.DOCUMENTATION)["options"]
+
+
+def _spec_view(options: dict) -> dict:
+    """type / choices / default / elements / suboptions, the part docs and spec must share."""
+    view = {}
+    for name, entry in options.items():
+        item = {key: entry.get(key) for key in ("type", "choices", "elements")}
+        item["default"] = entry.get("default")
+        sub = entry.get("suboptions", entry.get("options"))
+        item["sub"] = _spec_view(sub) if sub else None
+        view[name] = item
+    return view
+
+
+def test_module_documentation_matches_the_argument_spec():
+    assert _spec_view(_documented_options()) == _spec_view(ARGUMENT_SPEC)
