@@ -161,9 +161,11 @@ def _cell(text):
 
 
 def render_markdown(document):
-    """The human-readable report: totals, drift per setting, then every host, worst first."""
+    """The human-readable report: totals, drift per setting, every host (worst first), then
+    the drift items of each drifted host."""
     summary = document["summary"]
-    records = document["hosts"]
+    rank = {status: index for index, status in enumerate(STATUSES)}
+    records = sorted(document["hosts"], key=lambda r: rank.get(r["status"], len(rank)))
     lines = ["# Offer Remote Assistance: fleet audit", ""]
     if document.get("generated_at"):
         lines += [f"Generated {document['generated_at']} ({document.get('mode', 'check')}).", ""]
@@ -182,19 +184,37 @@ def render_markdown(document):
     lines.append("")
 
     lines += ["## Hosts", "", "| host | status | details |", "|---|---|---|"]
-    rank = {status: index for index, status in enumerate(STATUSES)}
-    for record in sorted(records, key=lambda r: rank.get(r["status"], len(rank))):
-        lines.append(
-            f"| {_cell(record['host'])} | {record['status']} | {_cell(_details(record))} |"
-        )
+    lines += [f"| {_cell(r['host'])} | {r['status']} | {_cell(host_summary(r))} |" for r in records]
     lines.append("")
+
+    drifted = [r for r in records if r["status"] == DRIFTED]
+    if drifted:
+        lines += ["## Drift details", ""]
+        for record in drifted:
+            lines += [f"### {record['host']}", ""]
+            lines += [f"- {format_drift_item(item)}" for item in record["drift"]]
+            lines.append("")
     return "\n".join(lines)
 
 
-def _details(record):
+def host_summary(record):
+    """One line for a host: its message, or the settings that drift (with counts)."""
     if record["status"] in (FAILED, UNREACHABLE):
         parts = [record["msg"] or ""]
     else:
-        parts = [format_drift_item(item) for item in record["drift"]]
+        counts = {}
+        for item in record["drift"]:
+            setting = str(item.get("setting") or "unknown")
+            counts[setting] = counts.get(setting, 0) + 1
+        parts = (
+            [
+                ", ".join(
+                    name if counts[name] == 1 else f"{name} ({counts[name]} values)"
+                    for name in _setting_order(counts)
+                )
+            ]
+            if counts
+            else []
+        )
     parts += [f"warning: {warning}" for warning in record["warnings"]]
     return "\n".join(parts) if parts else "-"

@@ -10,6 +10,7 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fleet_rep
     fleet_records,
     format_value,
     host_record,
+    host_summary,
     render_markdown,
     summarize,
 )
@@ -182,10 +183,13 @@ def test_markdown_lists_totals_settings_and_every_host_worst_first():
     text = render_markdown(document)
     assert "4 hosts: 1 failed, 1 unreachable, 1 drifted, 1 compliant." in text
     assert "| permission | 1 | 1 |" in text
-    rows = [line for line in text.splitlines() if line.startswith("| ") and "status" not in line]
-    host_rows = [row.split(" | ")[0][2:] for row in rows if " | " in row and "|---" not in row]
-    assert host_rows[-4:] == ["broken", "gone", "drifty", "good"]
-    assert "fAllowUnsolicitedFullControl is REG_DWORD:0, expected REG_DWORD:1" in text, (
+    hosts_section = text.split("## Hosts")[1].split("## Drift details")[0]
+    host_rows = [line.split(" | ")[0][2:] for line in hosts_section.splitlines()[4:] if line]
+    assert host_rows == ["broken", "gone", "drifty", "good"]
+    assert "| drifty | drifted | permission |" in text
+    details = text.split("## Drift details")[1]
+    assert "### drifty" in details and "### good" not in details
+    assert "fAllowUnsolicitedFullControl is REG_DWORD:0, expected REG_DWORD:1" in details, (
         "drift items name the value, what it is and what it should be"
     )
     assert "Helper 'CONTOSO\\Ghost' does not resolve" in text
@@ -201,3 +205,9 @@ def test_markdown_escapes_pipes_and_newlines_inside_cells():
 def test_markdown_says_so_when_nothing_drifts():
     text = render_markdown(fleet_document({"a": {"policy": ok()}}, hosts=["a"]))
     assert "No drift on any host that could be checked." in text
+
+
+def test_host_summary_counts_values_per_setting():
+    record = host_record("a", {"policy": ok([PERMISSION, dict(PERMISSION, name="x"), DCOM])})
+    assert host_summary(record) == "permission (2 values), dcom"
+    assert host_summary(host_record("b", {"policy": ok()})) == "-"
