@@ -168,3 +168,35 @@ def test_rules_backend_missing_rule_fails_after_the_read(run_action, fake_engine
     result = run_action(ActionModule, {"backend": "rules"}, engine)
     assert result["failed"] is True and RASERVER_RULE in result["msg"]
     assert engine.actions == ["read"] and result["changed"] is False
+
+
+def test_documented_options_match_the_argument_spec():
+    import yaml
+
+    from ansible_collections.winra.remote_assistance.plugins.modules import win_ra_firewall
+
+    documented = yaml.safe_load(win_ra_firewall.DOCUMENTATION)["options"]
+    assert set(documented) == set(ActionModule.ARGUMENT_SPEC)
+    for name, spec in ActionModule.ARGUMENT_SPEC.items():
+        doc = documented[name]
+        assert doc["type"] == spec["type"], name
+        assert doc.get("choices") == spec.get("choices"), name
+        assert doc.get("default") == spec.get("default"), name
+        assert doc.get("elements") == spec.get("elements"), name
+
+
+def test_documented_return_keys_are_in_every_result(run_action, fake_engine, make_read):
+    import yaml
+
+    from ansible_collections.winra.remote_assistance.plugins.modules import win_ra_firewall
+
+    always = [
+        key
+        for key, doc in yaml.safe_load(win_ra_firewall.RETURN).items()
+        if doc["returned"] == "always"
+    ]
+    assert always == ["drift", "engine_runs"]
+    bad = run_action(ActionModule, {"ports": [0]}, fake_engine(make_read()))
+    good = run_action(ActionModule, DOMAIN_ONLY, fake_engine(make_read()))
+    for result in (bad, good):
+        assert all(key in result for key in always)
