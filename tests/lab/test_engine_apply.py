@@ -1,0 +1,279 @@
+"""The lab engine's `apply` action: validation, compare-and-swap, ordered writes, check mode."""
+
+import copy
+
+import pytest
+
+from winra_lab.engine import run_engine
+from winra_lab.hoststate import HostState
+
+TS = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"
+RAU = TS + "\\RAUnsolicit"
+APPLY_KEYS = {"changed", "contract_version", "applied", "rolled_back", "conflicts"}
+ABSENT = {"present": False}
+RA_GROUP = "@FirewallAPI.dll,-33002"
+DCOM = "RemoteAssistance-DCOM-In-TCP-NoScope-Active"
+REGISTRY = {
+    TS: {
+        "fDenyTSConnections": {"type": "REG_DWORD", "data": 0},
+        "fAllowUnsolicited": {"type": "REG_DWORD", "data": 0},
+    },
+    "HKLM:\\SOFTWARE\\Microsoft\\Ole": {"EnableDCOM": {"type": "REG_SZ", "data": "N"}},
+}
+
+
+def rule(name, group=RA_GROUP, enabled=False):
+    return {"name": name, "enabled": enabled, "profiles": ["domain"], "group": group,
+            "display_name": name, "display_group": "x"}  # fmt: skip
+
+
+def make_state(registry=REGISTRY):
+    return HostState.from_json(
+        {
+            "hostname": "WS001",
+            "registry": copy.deepcopy(registry),
+            "firewall_rules": [
+                rule(DCOM),
+                rule("RemoteDesktop-UserMode-In-TCP", group="@FirewallAPI.dll,-28752"),
+            ],
+        }
+    )
+
+
+def present(reg_type, data):
+    return {"present": True, "type": reg_type, "data": data}
+
+
+def set_value(path, name, reg_type, data, expect):
+    return {
+        "op": "set_value",
+        "path": path,
+        "name": name,
+        "type": reg_type,
+        "data": data,
+        "expect": expect,
+    }
+
+
+def delete_value(path, name, expect):
+    return {"op": "delete_value", "path": path, "name": name, "expect": expect}
+
+
+def set_rule(name, enabled, expect_enabled=False):
+    return {"op": "set_rule", "name": name, "enabled": enabled, "profiles": ["domain"],
+            "expect": {"enabled": expect_enabled, "profiles": ["domain"]}}  # fmt: skip
+
+
+def apply(state, changes, check_mode=False):
+    result = run_engine(state, {"action": "apply", "changes": changes}, check_mode)
+    assert set(result) >= APPLY_KEYS, result
+    return result
+
+
+ENABLE_OFFER = [
+    set_value(TS, "fAllowUnsolicited", "REG_DWORD", 1, present("REG_DWORD", 0)),
+    set_value(TS, "fAllowUnsolicitedFullControl", "REG_DWORD", 1, ABSENT),
+    set_value(RAU, "CONTOSO\\Helpdesk", "REG_SZ", "CONTOSO\\Helpdesk", ABSENT),
+]
+
+
+def test_empty_changes_change_nothing():
+    state = make_state()
+    assert apply(state, []) == {
+        "changed": False, "contract_version": 1, "applied": 0, "rolled_back": False, "conflicts": []
+    }  # fmt: skip
+    assert state.registry.writes == 0
+
+
+def test_apply_writes_in_order_and_creates_missing_keys():
+    state = make_state()
+    result = apply(state, ENABLE_OFFER)
+    assert result == {
+        "changed": True,
+        "contract_version": 1,
+        "applied": 3,
+        "rolled_back": False,
+        "conflicts": [],
+    }
+    dump = state.registry.dump()
+    assert dump[TS]["fAllowUnsolicited"] == {"type": "REG_DWORD", "data": 1}
+    assert dump[TS]["fDenyTSConnections"] == {
+        "type": "REG_DWORD",
+        "data": 0,
+    }  # unrelated value kept
+    assert dump[RAU] == {"CONTOSO\\Helpdesk": {"type": "REG_SZ", "data": "CONTOSO\\Helpdesk"}}
+    assert state.registry.writes == 4  # three values and the RAUnsolicit key
+
+
+def test_writes_happen_in_request_order():
+    state = make_state()
+    names = ["b", "A", "c"]
+    apply(state, [set_value(RAU, n, "REG_SZ", n, ABSENT) for n in names])
+    # The registry lists values in creation order: the order the changes were written.
+    assert [v.name for v in state.registry.values(RAU)] == names
+
+
+def test_a_second_identical_apply_is_refused_by_compare_and_swap():
+    state = make_state()
+    apply(state, ENABLE_OFFER)
+    writes, dump = state.registry.writes, state.registry.dump()
+    result = apply(state, ENABLE_OFFER)
+    assert result["error"] == "precondition"
+    assert (state.registry.writes, state.registry.dump()) == (writes, dump)
+
+
+def test_every_mismatch_is_a_conflict_and_nothing_is_written():
+    state = make_state()
+    changes = [
+        set_value(TS, "fAllowUnsolicited", "REG_DWORD", 1, present("REG_SZ", "0")),  # wrong type
+        set_value(TS, "fDenyTSConnections", "REG_DWORD", 1, present("REG_DWORD", 0)),  # matches
+        delete_value(TS, "MaxIdleTime", present("REG_DWORD", 5)),  # missing
+        set_value(
+            "HKLM:\\SOFTWARE\\Microsoft\\Ole", "EnableDCOM", "REG_SZ", "Y", present("REG_SZ", "n")
+        ),
+    ]
+    result = apply(state, changes)
+    assert result["failed"] is True and result["error"] == "precondition"
+    assert result["conflicts"] == [
+        {"path": TS, "name": "fAllowUnsolicited", "expected": present("REG_SZ", "0"),
+         "actual": present("REG_DWORD", 0)},
+        {"path": TS, "name": "MaxIdleTime", "expected": present("REG_DWORD", 5), "actual": ABSENT},
+        {"path": "HKLM:\\SOFTWARE\\Microsoft\\Ole", "name": "EnableDCOM",
+         "expected": present("REG_SZ", "n"), "actual": present("REG_SZ", "N")},
+    ]  # fmt: skip
+    assert "fAllowUnsolicited" in result["msg"]
+    assert state.registry.writes == 0
+    assert state.registry.dump() == make_state().registry.dump()
+    assert result["changed"] is False and result["applied"] == 0
+
+
+def test_expect_compares_value_names_case_insensitively_and_data_exactly():
+    state = make_state()
+    ok = apply(
+        state, [set_value(TS.lower(), "FALLOWUNSOLICITED", "REG_DWORD", 1, present("REG_DWORD", 0))]
+    )
+    assert ok["applied"] == 1
+    assert state.registry.get_value(TS, "fAllowUnsolicited").name == "fAllowUnsolicited"
+
+
+def test_delete_value_deletes_only_the_value_and_never_the_key():
+    state = make_state()
+    apply(state, [delete_value(TS, "fAllowUnsolicited", present("REG_DWORD", 0)),
+                  delete_value(TS, "fDenyTSConnections", present("REG_DWORD", 0))])  # fmt: skip
+    assert state.registry.key_exists(TS)
+    assert state.registry.values(TS) == []
+
+
+def test_check_mode_runs_phase_one_only_and_writes_nothing():
+    state = make_state()
+    dump = state.registry.dump()
+    result = apply(state, [*ENABLE_OFFER, set_rule(DCOM, True)], check_mode=True)
+    assert result["changed"] is True and "failed" not in result
+    assert state.registry.writes == 0 and state.firewall_writes == 0
+    assert state.registry.dump() == dump
+    assert state.find_rule(DCOM).enabled is False
+    assert apply(state, [], check_mode=True)["changed"] is False
+
+
+def test_check_mode_still_reports_conflicts():
+    state = make_state()
+    result = apply(
+        state, [delete_value(TS, "MaxIdleTime", present("REG_DWORD", 5))], check_mode=True
+    )
+    assert result["error"] == "precondition" and len(result["conflicts"]) == 1
+
+
+def test_set_rule_sets_enabled_and_profiles_of_an_existing_rule():
+    state = make_state()
+    change = set_rule(DCOM, True) | {"profiles": ["public", "domain"]}
+    assert apply(state, [change])["applied"] == 1
+    assert (state.find_rule(DCOM).enabled, state.find_rule(DCOM).profiles) == (
+        True,
+        ["domain", "public"],
+    )
+    assert state.firewall_writes == 1 and state.registry.writes == 0
+
+
+def test_set_rule_conflict_reports_the_rule_state():
+    state = make_state()
+    result = apply(state, [set_rule(DCOM, False, expect_enabled=True)])
+    assert result["conflicts"] == [
+        {"path": "FirewallRule", "name": DCOM, "expected": {"enabled": True, "profiles": ["domain"]},
+         "actual": {"enabled": False, "profiles": ["domain"]}}
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [("RemoteAssistance-RAServer-In-TCP-NoScope-Active", "rule_missing"),
+     ("RemoteDesktop-UserMode-In-TCP", "rule_foreign")],
+)  # fmt: skip
+def test_set_rule_never_creates_nor_touches_foreign_rules(name, error, check_mode):
+    state = make_state()
+    result = apply(state, [ENABLE_OFFER[0], set_rule(name, True)], check_mode)
+    assert result["failed"] is True and result["error"] == error
+    assert name in result["msg"]
+    assert len(state.firewall_rules) == 2
+    assert state.registry.writes == 0 and state.firewall_writes == 0
+
+
+BAD_CHANGES = [
+    {"op": "rename_value", "path": TS, "name": "x", "expect": ABSENT},
+    set_value(TS, "x", "REG_NONE", "", ABSENT),
+    set_value(TS, "x", "REG_DWORD", -1, ABSENT),
+    set_value(TS, "x", "REG_DWORD", 2**32, ABSENT),
+    set_value(TS, "x", "REG_DWORD", "1", ABSENT),
+    set_value(TS, "x", "REG_DWORD", True, ABSENT),
+    set_value(TS, "x", "REG_SZ", 1, ABSENT),
+    set_value(TS, "x", "REG_MULTI_SZ", "a", ABSENT),
+    set_value(TS, "x", "REG_BINARY", "xyz", ABSENT),
+    set_value("HKCU:\\Software", "x", "REG_SZ", "a", ABSENT),
+    {"op": "set_value", "path": TS, "name": "x", "type": "REG_SZ", "data": "a"},
+    set_value(TS, "x", "REG_SZ", "a", {"present": True, "type": "REG_DWORD", "data": "1"}),
+    set_value(TS, "x", "REG_SZ", "a", {}),
+    {"op": "set_rule", "name": DCOM, "enabled": "yes", "profiles": ["domain"], "expect": {}},
+    set_rule(DCOM, True) | {"profiles": ["standard"]},
+    "not a change",
+]
+
+
+@pytest.mark.parametrize("bad", BAD_CHANGES)
+def test_malformed_changes_are_bad_requests_and_nothing_is_written(bad):
+    state = make_state()
+    result = apply(state, [ENABLE_OFFER[0], bad])
+    assert result["failed"] is True and result["error"] == "bad_request", result
+    assert state.registry.writes == 0
+    assert state.registry.dump() == make_state().registry.dump()
+
+
+@pytest.mark.parametrize("changes", [None, "x", {"op": "set_value"}])
+def test_changes_must_be_a_list(changes):
+    result = run_engine(make_state(), {"action": "apply", "changes": changes}, False)
+    assert result["error"] == "bad_request" and set(result) >= APPLY_KEYS
+
+
+def test_binary_and_multi_sz_values_compare_by_data():
+    registry = {
+        TS: {
+            "b": {"type": "REG_BINARY", "data": "beef"},
+            "m": {"type": "REG_MULTI_SZ", "data": ["a"]},
+        }
+    }
+    state = make_state(registry)
+    result = apply(
+        state,
+        [set_value(TS, "b", "REG_BINARY", "00", present("REG_BINARY", "BEEF")),
+         set_value(TS, "m", "REG_MULTI_SZ", ["a", "b"], present("REG_MULTI_SZ", ["a"]))],
+    )  # fmt: skip
+    assert result["applied"] == 2
+    assert state.registry.dump()[TS] == {
+        "b": {"type": "REG_BINARY", "data": "00"}, "m": {"type": "REG_MULTI_SZ", "data": ["a", "b"]}
+    }  # fmt: skip
+
+
+def test_dword_all_ones_is_written_and_compared_unsigned():
+    state = make_state()
+    apply(state, [set_value(TS, "x", "REG_DWORD", 0xFFFFFFFF, ABSENT)])
+    result = apply(state, [delete_value(TS, "x", present("REG_DWORD", 4294967295))])
+    assert result["applied"] == 1
