@@ -139,6 +139,8 @@ options:
         type: str
         choices: [ minutes, hours, days ]
         default: hours
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -164,7 +166,8 @@ seealso:
       Windows Server 2003.
     link: https://support.microsoft.com/kb/301527
 author:
-  - winra.remote_assistance maintainers
+  # validate-modules wants a GitHub handle; the project has none to name yet.
+  - winra.remote_assistance maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
