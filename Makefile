@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test test-unit test-lab test-e2e lint sanity docs build bench clean
+.PHONY: venv demo test test-unit test-lab test-e2e lint lint-python lint-ansible sanity docs build bench clean
 
 $(STAMP): requirements.txt lab/pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or PYTHON=...)"; exit 1; }
@@ -29,10 +29,27 @@ test: venv
 test-unit: venv
 	$(PY) -m pytest tests/unit tests/contract $(PYTEST_ARGS)
 
-lint: venv
+# Lint: each part has its own target, so a developer can run one.
+lint: lint-python lint-ansible sanity
+
+lint-python: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+lint-ansible: venv
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/ansible-lint --profile production
+
+# ansible-test sanity on exactly what the artifact ships (tools/sanity.py).
+sanity: venv
+	$(PY) tools/sanity.py
+
+# Docs lint and the static site in docs/site/ (git-ignored).
+docs: venv
+	$(PY) tools/build_docs.py
+
+# The Galaxy artifact in dist/, checked against build_ignore.
+build: venv
+	$(PY) tools/build_and_check.py
 
 clean:
 	rm -rf $(VENV) collections build dist .pytest_cache .ruff_cache .lab reports
