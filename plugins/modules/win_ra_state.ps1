@@ -59,7 +59,7 @@ function Test-AccessDenied($Exception) {
 }
 
 function ConvertTo-KeyPath($Path) {
-    $match = [regex]::Match([string]$Path, '^(?:HKLM:\\|HKLM\\|HKEY_LOCAL_MACHINE\\)(.*?)\\?$', 'IgnoreCase')
+    $match = [regex]::Match([string]$Path, '^(?:HKLM:\\|HKLM\\|HKEY_LOCAL_MACHINE\\)(.*?)\\?\z', 'IgnoreCase')
     $subKey = $match.Groups[1].Value
     if ($Path -isnot [string] -or -not $match.Success -or $subKey -eq '' -or $subKey.Split('\') -contains '') {
         Stop-Engine 'bad_request' "Invalid key path '$Path': expected HKLM:\<subkey>"
@@ -213,7 +213,7 @@ function ConvertTo-WholeNumber($Value) {
 function ConvertFrom-RequestData([string]$Type, $Data, [string]$Where) {
     # Request JSON to the value the engine compares and writes; anything else is bad_request.
     if ($Type -in 'REG_SZ', 'REG_EXPAND_SZ') { if ($Data -is [string]) { return $Data } }
-    elseif ($Type -eq 'REG_BINARY') { if ($Data -is [string] -and $Data -cmatch '^([0-9a-f]{2})*$') { return $Data } }
+    elseif ($Type -eq 'REG_BINARY') { if ($Data -is [string] -and $Data -match '^([0-9a-f]{2})*\z') { return $Data.ToLowerInvariant() } }
     elseif ($Type -eq 'REG_MULTI_SZ') {
         if ($Data -is [System.Collections.IList] -and @($Data | Where-Object { $_ -isnot [string] }).Count -eq 0) { return , [string[]]$Data }
     }
