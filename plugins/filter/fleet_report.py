@@ -115,8 +115,8 @@ _value:
     hosts:
       description:
         - One record per host, C(host), C(status), C(msg) (failed and unreachable hosts),
-          C(drift) (the drift items of both modules, each with the C(module) it came from)
-          and C(warnings).
+          C(drift) (the drift items of both modules, each with the C(module) it came from),
+          C(warnings) and C(engine_runs) (WinRM module runs per module).
       type: list
       elements: dict
 """

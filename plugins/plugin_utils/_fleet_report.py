@@ -47,7 +47,14 @@ NO_RESULT_MSG = "no result recorded: the host was unreachable or did not run"
 
 def host_record(host, audit):
     """Classify one host's audit input into a record of the report."""
-    record = {"host": host, "status": COMPLIANT, "msg": None, "drift": [], "warnings": []}
+    record = {
+        "host": host,
+        "status": COMPLIANT,
+        "msg": None,
+        "drift": [],
+        "warnings": [],
+        "engine_runs": {},
+    }
     audit = audit if isinstance(audit, dict) else {}
     results = {
         key: audit.get(key)
@@ -57,6 +64,9 @@ def host_record(host, audit):
     failure = audit.get("failure") if isinstance(audit.get("failure"), dict) else None
 
     for key, result in results.items():
+        # What the audit cost the host: WinRM module runs per module (1 each when compliant).
+        if isinstance(result.get("engine_runs"), int):
+            record["engine_runs"][MODULE_OF_RESULT[key]] = result["engine_runs"]
         record["warnings"].extend(str(w) for w in result.get("warnings") or [])
         record["drift"].extend(
             dict(item, module=MODULE_OF_RESULT[key]) for item in result.get("drift") or []

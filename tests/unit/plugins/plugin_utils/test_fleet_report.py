@@ -44,6 +44,7 @@ def test_clean_host_is_compliant():
         "msg": None,
         "drift": [],
         "warnings": [],
+        "engine_runs": {"win_offer_ra": 1, "win_ra_firewall": 1},
     }
 
 
