@@ -17,14 +17,7 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_ac
 
 class ActionModule(EngineAction):
     ARGUMENT_SPEC = ARGUMENT_SPEC
-
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        # `helpers` exists on every path; null when the task failed (the list is unknown
-        # or unchanged, never the list we meant to write).
-        if result.get("failed") or "helpers" not in result:
-            result["helpers"] = None
-        return result
+    EXTRA_RESULT_KEYS = ("helpers",)
 
     def validate(self, params):
         options, warnings = validate_options(params)

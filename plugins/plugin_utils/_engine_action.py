@@ -29,6 +29,9 @@ CONTRACT_VERSION = 1
 
 class EngineAction(ActionBase):
     ARGUMENT_SPEC: dict = {}
+    # Keys extra_result() fills; present on every path, null when the task failed (the value
+    # would describe a state the host did not reach).
+    EXTRA_RESULT_KEYS: tuple = ()
     TRANSFERS_FILES = False
     _requires_connection = True
 
@@ -54,6 +57,7 @@ class EngineAction(ActionBase):
         self._supports_async = False
         result = super().run(tmp, task_vars)
         result.update(changed=False, drift=[], engine_runs=0)
+        result.update(dict.fromkeys(self.EXTRA_RESULT_KEYS))
         self._warnings = []
 
         validation = ArgumentSpecValidator(self.ARGUMENT_SPEC).validate(dict(self._task.args))
@@ -109,6 +113,7 @@ class EngineAction(ActionBase):
 
     def _failed(self, result: dict, message: str, engine_result: dict | None = None) -> dict:
         result.update(failed=True, msg=message)
+        result.update(dict.fromkeys(self.EXTRA_RESULT_KEYS))
         for key in ("error", "conflicts", "rolled_back"):
             if engine_result and key in engine_result:
                 result[key] = engine_result[key]
