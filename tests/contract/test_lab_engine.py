@@ -1,0 +1,106 @@
+"""Every contract example (tests/contract/cases/*.json) against the lab's Python engine.
+
+The format is described at the end of docs/engine-contract.md. The lab can inject every
+fault the format knows, so no example is skipped here.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from winra_lab import profiles
+from winra_lab.engine import run_engine
+from winra_lab.firewall import FirewallRule
+from winra_lab.hoststate import HostState
+from winra_lab.registry import Registry, data_to_json, fold
+
+CASES_DIR = Path(__file__).parent / "cases"
+CASE_FILES = sorted(CASES_DIR.glob("*.json"))
+CASE_KEYS = {
+    "description",
+    "check_mode",
+    "faults",
+    "state",
+    "request",
+    "response",
+    "msg_contains",
+    "end_state",
+}
+
+
+def load_case(path: Path) -> dict:
+    case = json.loads(path.read_text(encoding="utf-8"))
+    unknown = set(case) - CASE_KEYS
+    assert not unknown, f"{path.name}: unknown top-level keys {sorted(unknown)}"
+    for required in ("description", "request", "response"):
+        assert required in case, f"{path.name}: '{required}' is missing"
+    return case
+
+
+def host_from_case(case: dict) -> HostState:
+    given = case.get("state") or {}
+    default_facts = profiles.build("fresh", 0, "LAB001").facts
+    return HostState.from_json(
+        {
+            "hostname": "LAB001",
+            "profile": "contract-example",
+            "facts": {**default_facts, **(given.get("facts") or {})},
+            "accounts": given.get("accounts") or {},
+            "registry": given.get("registry") or {},
+            "firewall_rules": given.get("firewall_rules") or [],
+            "faults": case.get("faults") or {},
+        }
+    )
+
+
+def registry_view(registry: Registry) -> dict:
+    """Every key (implicit parents included) and value, names folded, data in JSON form."""
+    view = {}
+    for path in registry.all_key_paths():
+        values = registry.values(path) or []
+        view[fold(path)] = {fold(v.name): (v.type, data_to_json(v.type, v.data)) for v in values}
+    return view
+
+
+def rules_view(rules: list) -> list:
+    return [FirewallRule.from_json(rule).to_json() for rule in rules]
+
+
+def test_contract_examples_exist():
+    # An empty directory would make the parametrized test below vanish: that is a failure.
+    assert CASE_FILES, f"no contract examples found in {CASES_DIR}"
+
+
+@pytest.mark.parametrize("case_file", CASE_FILES, ids=[p.stem for p in CASE_FILES])
+def test_lab_engine_passes_contract_example(case_file):
+    case = load_case(case_file)
+    host = host_from_case(case)
+    initial = registry_view(host.registry)
+    check_mode = bool(case.get("check_mode", False))
+
+    result = run_engine(host, case["request"], check_mode)
+
+    for key, expected in case["response"].items():
+        assert key in result, f"{case['description']}: result has no '{key}': {result}"
+        assert result[key] == expected, f"{case['description']}: '{key}' differs; result: {result}"
+    for fragment in case.get("msg_contains") or []:
+        assert fragment in result.get("msg", ""), (
+            f"{case['description']}: msg {result.get('msg')!r}"
+        )
+
+    end_state = case.get("end_state") or {}
+    expected_registry = (
+        registry_view(Registry.from_dump(end_state["registry"]))
+        if "registry" in end_state
+        else initial
+    )
+    assert registry_view(host.registry) == expected_registry, case["description"]
+    # The contract compares the registry only; a lab example may also list the rules.
+    if "firewall_rules" in end_state:
+        expected_rules = rules_view(end_state["firewall_rules"])
+        assert [rule.to_json() for rule in host.firewall_rules] == expected_rules, case[
+            "description"
+        ]
+    if check_mode or case["request"].get("action") == "read":
+        assert host.registry.writes == 0 and host.firewall_writes == 0, case["description"]
