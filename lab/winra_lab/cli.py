@@ -35,17 +35,28 @@ def _add_fleet_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--profile", help="one profile for every host (default: fresh)")
     group.add_argument("--mix", action="store_true", help="a varied fleet of profiles")
     parser.add_argument("--inventory", help="inventory to write (.ini, or .yml/.yaml)")
-    parser.add_argument("--addressing", choices=("loopback", "ports"), default="loopback",
-                        help="loopback: 127.0.0.2, .3, ... on one port; ports: 127.0.0.1 on "
-                             "one port per host (default loopback)")
-    parser.add_argument("--port", type=int, default=0,
-                        help="WinRM port (loopback) or first port (ports); 0 = pick free ones")
+    parser.add_argument(
+        "--addressing",
+        choices=("loopback", "ports"),
+        default="loopback",
+        help="loopback: 127.0.0.2, .3, ... on one port; ports: 127.0.0.1 on "
+        "one port per host (default loopback)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="WinRM port (loopback) or first port (ports); 0 = pick free ones",
+    )
     parser.add_argument("--control-port", type=int, default=0, help="control API port (0 = free)")
     parser.add_argument("--latency", choices=("none", "realistic"), default="none")
     parser.add_argument("--state-dir", help="save each host's state here; reloaded on start")
     parser.add_argument("--user", default=DEFAULT_USER)
-    parser.add_argument("--password", default=os.environ.get("WINRA_LAB_PASSWORD"),
-                        help="default: $WINRA_LAB_PASSWORD or a generated one")
+    parser.add_argument(
+        "--password",
+        default=os.environ.get("WINRA_LAB_PASSWORD"),
+        help="default: $WINRA_LAB_PASSWORD or a generated one",
+    )
     parser.add_argument("--domain", default="contoso.test", help="DNS suffix of host names")
     parser.add_argument("--record-dir", help="save every command's payload here (fixtures)")
 
@@ -81,9 +92,22 @@ def _read_run(args) -> dict:
 
 
 def _fleet_argv(args) -> list[str]:
-    argv = ["--hosts", str(args.hosts), "--addressing", args.addressing, "--port", str(args.port),
-            "--control-port", str(args.control_port), "--latency", args.latency,
-            "--user", args.user, "--domain", args.domain]
+    argv = [
+        "--hosts",
+        str(args.hosts),
+        "--addressing",
+        args.addressing,
+        "--port",
+        str(args.port),
+        "--control-port",
+        str(args.control_port),
+        "--latency",
+        args.latency,
+        "--user",
+        args.user,
+        "--domain",
+        args.domain,
+    ]
     if args.profile:
         argv += ["--profile", args.profile]
     if args.mix:
@@ -114,10 +138,21 @@ def cmd_serve(args) -> int:
     run_dir = Path(args.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     inventory = args.inventory or run_dir / "inventory.ini"
-    lab = Lab(hosts=args.hosts, profile=args.profile, mix=args.mix, addressing=args.addressing,
-              port=args.port, control_port=args.control_port, latency=args.latency,
-              user=args.user, password=args.password, inventory_path=inventory,
-              state_dir=args.state_dir, domain=args.domain, record_dir=args.record_dir)
+    lab = Lab(
+        hosts=args.hosts,
+        profile=args.profile,
+        mix=args.mix,
+        addressing=args.addressing,
+        port=args.port,
+        control_port=args.control_port,
+        latency=args.latency,
+        user=args.user,
+        password=args.password,
+        inventory_path=inventory,
+        state_dir=args.state_dir,
+        domain=args.domain,
+        record_dir=args.record_dir,
+    )
     lab.start()
 
     requested = threading.Event()
@@ -126,8 +161,10 @@ def cmd_serve(args) -> int:
     run_file = run_dir / RUN_FILE
     run_file.write_text(json.dumps({"pid": os.getpid(), **lab.run_info()}, indent=1), "utf-8")
     run_file.chmod(0o600)
-    print(f"winra lab: {args.hosts} hosts, control API {lab.control_url}, inventory {inventory}",
-          flush=True)
+    print(
+        f"winra lab: {args.hosts} hosts, control API {lab.control_url}, inventory {inventory}",
+        flush=True,
+    )
     try:
         while not requested.is_set() and not lab.server.wait(0.5):
             pass
@@ -150,14 +187,22 @@ def cmd_start(args) -> int:
             print(f"a lab is already running (pid {old['pid']}); `stop` it first", file=sys.stderr)
             return 1
         run_file.unlink()
-    argv = [sys.executable, "-m", "winra_lab", "--run-dir", str(run_dir.resolve()), "serve",
-            *_fleet_argv(args)]
+    argv = [
+        sys.executable,
+        "-m",
+        "winra_lab",
+        "--run-dir",
+        str(run_dir.resolve()),
+        "serve",
+        *_fleet_argv(args),
+    ]
     env = dict(os.environ)
     if args.password:
         env["WINRA_LAB_PASSWORD"] = args.password  # not on the command line (ps would show it)
     with open(run_dir / LOG_FILE, "ab") as log:
-        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                   start_new_session=True, env=env)
+        process = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, env=env
+        )
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -168,8 +213,10 @@ def cmd_start(args) -> int:
             info = json.loads(run_file.read_text(encoding="utf-8"))
             if info.get("pid") == process.pid:
                 call_control(info["control_url"], "GET", "/health", timeout=5)
-                print(f"winra lab started: pid {process.pid}, {len(info['hosts'])} hosts, "
-                      f"control API {info['control_url']}, inventory {info['inventory']}")
+                print(
+                    f"winra lab started: pid {process.pid}, {len(info['hosts'])} hosts, "
+                    f"control API {info['control_url']}, inventory {info['inventory']}"
+                )
                 return 0
         time.sleep(0.1)
     process.terminate()
@@ -184,8 +231,10 @@ def cmd_status(args) -> int:
     except OSError as exc:
         print(f"lab pid {info['pid']} does not answer at {info['control_url']}: {exc}")
         return 1
-    print(f"winra lab pid {info['pid']}: {len(hosts)} hosts, control API {info['control_url']}, "
-          f"inventory {info['inventory']}")
+    print(
+        f"winra lab pid {info['pid']}: {len(hosts)} hosts, control API {info['control_url']}, "
+        f"inventory {info['inventory']}"
+    )
     for host in hosts:
         flag = "" if host["listening"] else "  (refusing connections)"
         print(f"  {host['name']:<24} {host['address']}:{host['port']:<6} {host['profile']}{flag}")
@@ -223,8 +272,14 @@ def cmd_stop(args) -> int:
     return 0
 
 
-COMMANDS = {"serve": cmd_serve, "start": cmd_start, "status": cmd_status, "dump": cmd_dump,
-            "control": cmd_control, "stop": cmd_stop}
+COMMANDS = {
+    "serve": cmd_serve,
+    "start": cmd_start,
+    "status": cmd_status,
+    "dump": cmd_dump,
+    "control": cmd_control,
+    "stop": cmd_stop,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

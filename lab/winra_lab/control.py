@@ -104,7 +104,13 @@ def read_value(host, path: str, name: str) -> dict:
             raise ControlError(400, f"registry read failed: {exc}") from exc
     if value is None:
         return {"path": path, "name": name, "present": False}
-    return {"path": path, "name": value.name, "present": True, "type": value.type, "data": value.data}
+    return {
+        "path": path,
+        "name": value.name,
+        "present": True,
+        "type": value.type,
+        "data": value.data,
+    }
 
 
 def reset_host(server, host) -> dict:
@@ -145,7 +151,7 @@ class ControlHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server_version = "winra-lab-control"
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args) -> None:
         log.debug("control %s", format % args)
 
     @property
@@ -211,7 +217,8 @@ class ControlHandler(BaseHTTPRequestHandler):
 
     def route_list_hosts(self, _body):
         return [
-            {**h.summary(), "listening": self.lab.is_listening(h.name)} for h in self.lab.fleet.hosts
+            {**h.summary(), "listening": self.lab.is_listening(h.name)}
+            for h in self.lab.fleet.hosts
         ]
 
     def route_get_host(self, _body, host):

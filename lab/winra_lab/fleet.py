@@ -142,7 +142,11 @@ class Fleet:
         with self._save_lock:
             for host in hosts or self.hosts:
                 with host.lock:
-                    data = {"name": host.name, "profile": host.profile, "state": host.state.to_json()}
+                    data = {
+                        "name": host.name,
+                        "profile": host.profile,
+                        "state": host.state.to_json(),
+                    }
                 path = self._state_file(host.name)
                 fd, tmp = tempfile.mkstemp(dir=self.state_dir, prefix=".tmp-", suffix=".json")
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:

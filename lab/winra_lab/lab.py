@@ -8,6 +8,7 @@ The CLI's `serve` runs exactly this in the foreground; tests use it directly.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 import urllib.error
@@ -52,10 +53,8 @@ def call_control(base_url: str, method: str, path: str, body=None, timeout: floa
             return json.loads(response.read() or b"null")
     except urllib.error.HTTPError as exc:
         payload = exc.read()
-        try:
+        with contextlib.suppress(ValueError):
             payload = json.loads(payload)
-        except ValueError:
-            pass
         raise ControlCallError(exc.code, payload) from None
 
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from winra_lab.counters import HostCounters
 from winra_lab.latency import LatencyModel
 from winra_lab.recorder import Recorder
-from winra_lab.wire_faults import WireFaults
 from winra_lab.winrs import ShellTable
+from winra_lab.wire_faults import WireFaults
 
 
 @dataclass(eq=False)

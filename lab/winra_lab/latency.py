@@ -43,4 +43,6 @@ def preset(name: str) -> LatencyModel:
     try:
         return PRESETS[name]
     except KeyError:
-        raise ValueError(f"unknown latency preset {name!r}; choose from {sorted(PRESETS)}") from None
+        raise ValueError(
+            f"unknown latency preset {name!r}; choose from {sorted(PRESETS)}"
+        ) from None

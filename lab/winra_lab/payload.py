@@ -143,7 +143,11 @@ def _decode_manifest(stdin: bytes) -> Invocation | Refusal:
     script = str(params.get("Script", ""))
     variables = params.get("Variables") or []
     complex_args = next(
-        (v.get("Value") for v in variables if isinstance(v, dict) and v.get("Name") == "complex_args"),
+        (
+            v.get("Value")
+            for v in variables
+            if isinstance(v, dict) and v.get("Name") == "complex_args"
+        ),
         None,
     )
     if not params.get("ForModule", True) or complex_args is None:

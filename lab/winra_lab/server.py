@@ -9,6 +9,7 @@ that only that thread ever touches the selector.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import selectors
@@ -96,10 +97,8 @@ class LabServer:
         with self._conn_lock:
             connections = list(self._connections)
         for conn in connections:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self.control.shutdown()
         self.control.server_close()
         self._selector.close()
@@ -196,10 +195,8 @@ class LabServer:
         with self._conn_lock:
             victims = [conn for conn, owner in self._connections.items() if owner == name]
         for conn in victims:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def open_connections(self, name: str | None = None) -> list[socket.socket]:
         with self._conn_lock:
@@ -208,10 +205,8 @@ class LabServer:
     # --------------------------------------------------------------- serving
 
     def _wake(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self._wake_w.send(b"x")
-        except OSError:
-            pass
 
     def _accept_loop(self) -> None:
         while not self._stopping.is_set():
@@ -260,7 +255,5 @@ class LabServer:
             log.exception("connection to %s failed", host.name)
         finally:
             self._forget(conn)
-            try:
+            with contextlib.suppress(OSError):
                 conn.close()
-            except OSError:
-                pass

@@ -102,7 +102,9 @@ def _module_output(result: dict) -> tuple[bytes, bytes, int]:
     return json.dumps(result).encode("utf-8"), b"", 1 if result.get("failed") else 0
 
 
-def execute(host, command: str, arguments: str, stdin: bytes) -> tuple[bytes, bytes, int, str | None]:
+def execute(
+    host, command: str, arguments: str, stdin: bytes
+) -> tuple[bytes, bytes, int, str | None]:
     """Run one complete command: (stdout, stderr, exit code, module FQCN or None)."""
     try:
         decoded = payload.decode(command, arguments, stdin)
@@ -121,7 +123,9 @@ def _run_when_ready(host, command: Command) -> None:
         if command.output is not None:
             return
         if host.recorder is not None:
-            host.recorder.record(host.name, command.command, command.arguments, bytes(command.stdin))
+            host.recorder.record(
+                host.name, command.command, command.arguments, bytes(command.stdin)
+            )
         stdout, stderr, code, module = execute(
             host, command.command, command.arguments, bytes(command.stdin)
         )

@@ -56,9 +56,8 @@ def apply_spec(faults: WireFaults, spec: dict) -> None:
     for key, value in spec.items():
         if key not in WIRE_FAULT_NAMES:
             raise FaultSpecError(f"unknown wire fault {key!r}")
-        if key in ("drop_connection_on", "http_500_on") and value is not None:
-            if value not in (*ACTIONS, "any"):
-                raise FaultSpecError(f"{key} must be one of {[*ACTIONS, 'any']}, not {value!r}")
+        if key in ("drop_connection_on", "http_500_on") and value not in (None, *ACTIONS, "any"):
+            raise FaultSpecError(f"{key} must be one of {[*ACTIONS, 'any']}, not {value!r}")
         if key == "refuse_connections" and not isinstance(value, bool):
             raise FaultSpecError("refuse_connections must be true or false")
         if key == "slow_ms" and (not isinstance(value, int) or value < 0):

@@ -7,6 +7,7 @@ and hands the parsed message to `winrs.handle`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import time
@@ -39,7 +40,7 @@ class WsmanHandler(BaseHTTPRequestHandler):
 
     server: ConnectionContext  # set by BaseRequestHandler.__init__
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args) -> None:
         log.debug("%s %s", self.server.host.name, format % args)
 
     def version_string(self) -> str:
@@ -64,10 +65,8 @@ class WsmanHandler(BaseHTTPRequestHandler):
     def _drop(self) -> None:
         """Close the TCP connection without an answer."""
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     def _wait(self, seconds: float) -> None:
         if seconds > 0:

@@ -20,7 +20,9 @@ $module.ExitJson()
 """
 
 
-def protocol(lab, host_name: str = "ws001", password: str | None = None, **kwargs) -> winrm.Protocol:
+def protocol(
+    lab, host_name: str = "ws001", password: str | None = None, **kwargs
+) -> winrm.Protocol:
     host = lab.host(host_name)
     return winrm.Protocol(
         host.endpoint,
@@ -48,7 +50,10 @@ def run(proto: winrm.Protocol, command: str, args=(), stdin: bytes | None = None
 
 def throwaway_collections(root: Path) -> Path:
     """ansible_collections with a dummy module and a stand-in ansible.windows.win_ping source."""
-    for namespace, name, module in (("labtest", "dummy", "win_dummy"), ("ansible", "windows", "win_ping")):
+    for namespace, name, module in (
+        ("labtest", "dummy", "win_dummy"),
+        ("ansible", "windows", "win_ping"),
+    ):
         base = root / "ansible_collections" / namespace / name
         (base / "plugins" / "modules").mkdir(parents=True, exist_ok=True)
         (base / "galaxy.yml").write_text(
@@ -89,9 +94,15 @@ def module_stdin(fqcn: str, args: dict, check_mode: bool = False) -> bytes:
     return f"{first}\n\0\0\0\0\n{second}".encode()
 
 
-def run_module(proto: winrm.Protocol, fqcn: str, args: dict, check_mode: bool = False) -> tuple[dict, int]:
+def run_module(
+    proto: winrm.Protocol, fqcn: str, args: dict, check_mode: bool = False
+) -> tuple[dict, int]:
     import json
 
-    out, _err, code = run(proto, "PowerShell", ["-NoProfile", "-EncodedCommand", "JABpAG4AcAB1AHQA"],
-                          stdin=module_stdin(fqcn, args, check_mode))
+    out, _err, code = run(
+        proto,
+        "PowerShell",
+        ["-NoProfile", "-EncodedCommand", "JABpAG4AcAB1AHQA"],
+        stdin=module_stdin(fqcn, args, check_mode),
+    )
     return json.loads(out), code

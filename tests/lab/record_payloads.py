@@ -35,25 +35,55 @@ $module.ExitJson()
 # (fixture name, task, expected decode of the manifest form (2.19+), of the old form if different)
 _PLAIN = {"args": {}, "check_mode": False, "diff": False}
 TASKS = [
-    ("module", {"labtest.dummy.win_dummy": {"data": "hello"}},
-     {"module": "labtest.dummy.win_dummy", **_PLAIN, "args": {"data": "hello"}}, None),
-    ("module_check_diff",
-     {"labtest.dummy.win_dummy": {"data": "checked"}, "check_mode": True, "diff": True},
-     {"module": "labtest.dummy.win_dummy", "args": {"data": "checked"}, "check_mode": True,
-      "diff": True}, None),
-    ("win_ping_fqcn", {"ansible.windows.win_ping": {}},
-     {"module": "ansible.windows.win_ping", **_PLAIN}, None),
-    ("win_ping_short", {"win_ping": {}},
-     {"module": "ansible.windows.win_ping", **_PLAIN}, {"module": "win_ping", **_PLAIN}),
+    (
+        "module",
+        {"labtest.dummy.win_dummy": {"data": "hello"}},
+        {"module": "labtest.dummy.win_dummy", **_PLAIN, "args": {"data": "hello"}},
+        None,
+    ),
+    (
+        "module_check_diff",
+        {"labtest.dummy.win_dummy": {"data": "checked"}, "check_mode": True, "diff": True},
+        {
+            "module": "labtest.dummy.win_dummy",
+            "args": {"data": "checked"},
+            "check_mode": True,
+            "diff": True,
+        },
+        None,
+    ),
+    (
+        "win_ping_fqcn",
+        {"ansible.windows.win_ping": {}},
+        {"module": "ansible.windows.win_ping", **_PLAIN},
+        None,
+    ),
+    (
+        "win_ping_short",
+        {"win_ping": {}},
+        {"module": "ansible.windows.win_ping", **_PLAIN},
+        {"module": "win_ping", **_PLAIN},
+    ),
     ("raw", {"ansible.builtin.raw": "Get-Date"}, {"refusal": "plain script"}, None),
-    ("become",
-     {"labtest.dummy.win_dummy": {}, "become": True, "become_method": "runas", "become_user": "SYSTEM"},
-     {"refusal": "become"}, None),
+    (
+        "become",
+        {
+            "labtest.dummy.win_dummy": {},
+            "become": True,
+            "become_method": "runas",
+            "become_user": "SYSTEM",
+        },
+        {"refusal": "become"},
+        None,
+    ),
 ]
 
 
 def _collections(root: Path) -> Path:
-    for namespace, name, module in (("labtest", "dummy", "win_dummy"), ("ansible", "windows", "win_ping")):
+    for namespace, name, module in (
+        ("labtest", "dummy", "win_dummy"),
+        ("ansible", "windows", "win_ping"),
+    ):
         base = root / "ansible_collections" / namespace / name
         (base / "plugins" / "modules").mkdir(parents=True)
         (base / "galaxy.yml").write_text(
@@ -93,7 +123,10 @@ def trim(stdin: bytes) -> str:
     if old_sep in stdin:
         wrapper, _, data = stdin.partition(old_sep)
         manifest = json.loads(data)
-        kept = {k: (v if k in ("module_args", "actions") else _trim_text(v)) for k, v in manifest.items()}
+        kept = {
+            k: (v if k in ("module_args", "actions") else _trim_text(v))
+            for k, v in manifest.items()
+        }
         first = wrapper.decode().splitlines()[0]
         return f"{first}\n# exec_wrapper trimmed\n" + old_sep.decode() + json.dumps(kept)
     return stdin.decode()
@@ -102,7 +135,9 @@ def trim(stdin: bytes) -> str:
 def main(venv: str) -> None:
     version = subprocess.run(
         [f"{venv}/bin/python", "-c", "import ansible; print(ansible.__version__)"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     out_dir = FIXTURES / version
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -112,8 +147,13 @@ def main(venv: str) -> None:
         play = _playbook(tmp_path / "play.yml")
         with Lab(hosts=1, record_dir=tmp_path / "rec") as lab:
             env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=f"{colls}:{CHECKOUT_COLLECTIONS}")
-            subprocess.run([f"{venv}/bin/ansible-playbook", "-i", str(lab.inventory_path), str(play)],
-                           env=env, check=True, cwd=tmp, capture_output=True)
+            subprocess.run(
+                [f"{venv}/bin/ansible-playbook", "-i", str(lab.inventory_path), str(play)],
+                env=env,
+                check=True,
+                cwd=tmp,
+                capture_output=True,
+            )
         recorded = sorted((tmp_path / "rec").glob("*.json"))
         if len(recorded) != len(TASKS):
             raise SystemExit(f"expected {len(TASKS)} commands, recorded {len(recorded)}")

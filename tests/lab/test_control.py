@@ -5,8 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-
 from _lab_helpers import protocol, run_module
+
 from winra_lab.lab import ControlCallError, Lab
 
 pytestmark = pytest.mark.lab
@@ -43,8 +43,18 @@ def test_dump_holds_state_counters_and_address(lab):
 
 def test_seeded_drift_is_what_the_engine_reads_and_is_not_a_module_write(lab):
     lab.control("PUT", "/hosts/ws001/registry", VALUE)
-    assert lab.control("GET", "/hosts/ws001/registry?" + urlencode({"path": POLICY, "name": "fAllowUnsolicited"}))["data"] == 1
-    assert _engine_value(lab, "ws001") == {"name": "fAllowUnsolicited", "type": "REG_DWORD", "data": 1}
+    assert (
+        lab.control(
+            "GET",
+            "/hosts/ws001/registry?" + urlencode({"path": POLICY, "name": "fAllowUnsolicited"}),
+        )["data"]
+        == 1
+    )
+    assert _engine_value(lab, "ws001") == {
+        "name": "fAllowUnsolicited",
+        "type": "REG_DWORD",
+        "data": 1,
+    }
     assert _engine_value(lab, "ws002") is None  # the other host is untouched
     assert lab.control("GET", "/hosts/ws001/counters")["registry_writes"] == 0
     lab.control("DELETE", "/hosts/ws001/registry", {"path": POLICY, "name": "fAllowUnsolicited"})
@@ -52,11 +62,15 @@ def test_seeded_drift_is_what_the_engine_reads_and_is_not_a_module_write(lab):
 
 
 def test_registry_ops_in_one_post(lab):
-    ops = [{"op": "set", **VALUE}, {"op": "set", **VALUE, "name": "Other", "data": 5},
-           {"op": "delete", "path": POLICY, "name": "Other"}]
+    ops = [
+        {"op": "set", **VALUE},
+        {"op": "set", **VALUE, "name": "Other", "data": 5},
+        {"op": "delete", "path": POLICY, "name": "Other"},
+    ]
     assert lab.control("POST", "/hosts/ws001/registry", {"ops": ops}) == {"applied": 3}
-    assert lab.control("GET", "/hosts/ws001/registry?" + urlencode({"path": POLICY, "name": "Other"})) == {
-        "path": POLICY, "name": "Other", "present": False}
+    assert lab.control(
+        "GET", "/hosts/ws001/registry?" + urlencode({"path": POLICY, "name": "Other"})
+    ) == {"path": POLICY, "name": "Other", "present": False}
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,12 @@ def test_recorded_command_line_decodes_to_a_script(path):
 def test_nested_encoded_command_is_decoded_recursively():
     inner = "$input | Out-String"
     middle = f"PowerShell -NoProfile -EncodedCommand {_encode(inner)}"
-    assert payload.decode_command_line("PowerShell", f"-NonInteractive -EncodedCommand {_encode(middle)}") == inner
+    assert (
+        payload.decode_command_line(
+            "PowerShell", f"-NonInteractive -EncodedCommand {_encode(middle)}"
+        )
+        == inner
+    )
 
 
 def test_broken_base64_in_command_line_is_a_payload_error():
@@ -87,7 +92,9 @@ def test_module_from_collection_script_name_and_args():
         "name": "module_wrapper.ps1",
         "params": {
             "Script": "ansible_collections.winra.remote_assistance.plugins.modules.win_ra_state.ps1",
-            "Variables": [{"Name": "complex_args", "Value": {"action": "read", "_ansible_check_mode": True}}],
+            "Variables": [
+                {"Name": "complex_args", "Value": {"action": "read", "_ansible_check_mode": True}}
+            ],
             "ForModule": True,
         },
     }
@@ -98,13 +105,19 @@ def test_module_from_collection_script_name_and_args():
 
 
 def test_old_form_script_wrapper_is_refused():
-    stdin = b"begin {}\0\0\0\0" + json.dumps({"actions": ["module_script_wrapper"], "module_args": {}}).encode()
+    stdin = (
+        b"begin {}\0\0\0\0"
+        + json.dumps({"actions": ["module_script_wrapper"], "module_args": {}}).encode()
+    )
     decoded = payload.decode("PowerShell", "", stdin)
     assert isinstance(decoded, payload.Refusal) and "script module" in decoded.msg
 
 
 def test_old_form_without_module_name_is_a_payload_error():
-    stdin = b"begin {}\0\0\0\0" + json.dumps({"actions": ["module_powershell_wrapper"], "module_args": {}}).encode()
+    stdin = (
+        b"begin {}\0\0\0\0"
+        + json.dumps({"actions": ["module_powershell_wrapper"], "module_args": {}}).encode()
+    )
     with pytest.raises(payload.PayloadError):
         payload.decode("PowerShell", "", stdin)
 

@@ -9,9 +9,9 @@ import threading
 import pytest
 import requests
 import winrm
+from _lab_helpers import protocol, run, run_module
 from winrm.exceptions import InvalidCredentialsError, WSManFaultError
 
-from _lab_helpers import protocol, run, run_module
 from winra_lab.lab import Lab
 from winra_lab.latency import LatencyModel
 
@@ -27,8 +27,12 @@ def lab():
 
 
 def test_shell_command_with_stdin_round_trip(lab):
-    out, err, code = run(protocol(lab), "PowerShell", ["-EncodedCommand", "RwBlAHQALQBEAGEAdABlAA=="],
-                         stdin=b"some stdin")
+    _out, err, code = run(
+        protocol(lab),
+        "PowerShell",
+        ["-EncodedCommand", "RwBlAHQALQBEAGEAdABlAA=="],
+        stdin=b"some stdin",
+    )
     assert code == 1  # a plain script: refused, with a message rather than a fake run
     assert b"runs no PowerShell" in err
     assert b"Get-Date" in err
@@ -122,7 +126,9 @@ def test_concurrent_clients_do_not_share_state():
         def worker(name):
             try:
                 for _ in range(5):
-                    result, _ = run_module(protocol(lab, name), ENGINE, {"action": "read", "keys": []})
+                    result, _ = run_module(
+                        protocol(lab, name), ENGINE, {"action": "read", "keys": []}
+                    )
                     if result["facts"]["hostname"] != name.upper():
                         errors.append((name, result["facts"]["hostname"]))
             except Exception as exc:  # collected and asserted below

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import requests
+from _lab_helpers import protocol, run_module
 from winrm.exceptions import WinRMTransportError
 
-from _lab_helpers import protocol, run_module
 from winra_lab.lab import ControlCallError, Lab
 
 pytestmark = pytest.mark.lab
@@ -74,13 +74,19 @@ def test_invalid_fault_specs_are_rejected(lab, spec):
 def test_host_faults_reach_the_engine(lab):
     key = "HKLM:\\SOFTWARE\\Microsoft\\Ole"
     lab.control("POST", "/hosts/ws001/faults", {"deny_keys": [key]})
-    result, code = run_module(protocol(lab, "ws001"), "winra.remote_assistance.win_ra_state",
-                              {"action": "read", "keys": [key]})
+    result, code = run_module(
+        protocol(lab, "ws001"),
+        "winra.remote_assistance.win_ra_state",
+        {"action": "read", "keys": [key]},
+    )
     assert code == 1 and result["error"] == "access_denied"
     assert lab.control("GET", "/hosts/ws001/faults")["host"]["deny_keys"] == [key]
     lab.control("DELETE", "/hosts/ws001/faults")
-    result, code = run_module(protocol(lab, "ws001"), "winra.remote_assistance.win_ra_state",
-                              {"action": "read", "keys": [key]})
+    result, code = run_module(
+        protocol(lab, "ws001"),
+        "winra.remote_assistance.win_ra_state",
+        {"action": "read", "keys": [key]},
+    )
     assert code == 0, result
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import uuid
 import xml.etree.ElementTree as ET
 
@@ -29,10 +30,9 @@ class Capture(winrm.Protocol):
 
 def _captured(call) -> wsman.WsmanRequest:
     proto = Capture()
-    try:
+    # The empty reply cannot be parsed; the request was captured before that.
+    with contextlib.suppress(Exception):
         call(proto)
-    except Exception:  # the empty reply cannot be parsed; the request was captured first
-        pass
     return wsman.parse_request(proto.sent[-1].encode())
 
 
@@ -46,8 +46,11 @@ def test_create_request_is_parsed_with_options():
 
 
 def test_command_request_carries_command_and_arguments():
-    request = _captured(lambda p: p.run_command("SHELL-1", "PowerShell", ["-EncodedCommand", "QQA="],
-                                                console_mode_stdin=False))
+    request = _captured(
+        lambda p: p.run_command(
+            "SHELL-1", "PowerShell", ["-EncodedCommand", "QQA="], console_mode_stdin=False
+        )
+    )
     assert (request.action, request.shell_id) == ("Command", "SHELL-1")
     assert request.command == "PowerShell"
     assert request.arguments == "-EncodedCommand QQA="
@@ -66,7 +69,11 @@ def test_receive_signal_and_delete_requests():
     receive = _captured(lambda p: p.get_command_output_raw("S", "C"))
     assert (receive.action, receive.shell_id, receive.command_id) == ("Receive", "S", "C")
     signal = _captured(lambda p: p.cleanup_command("S", "C"))
-    assert (signal.action, signal.command_id, signal.signal_code) == ("Signal", "C", wsman.SIGNAL_TERMINATE)
+    assert (signal.action, signal.command_id, signal.signal_code) == (
+        "Signal",
+        "C",
+        wsman.SIGNAL_TERMINATE,
+    )
     delete = _captured(lambda p: p.close_shell("S"))
     assert (delete.action, delete.shell_id) == ("Delete", "S")
 
@@ -80,14 +87,17 @@ def test_namespace_prefixes_chosen_by_the_client_do_not_matter():
 
 
 @pytest.mark.parametrize(
-    "body", [b"not xml", b"<a/>", f'<s:Envelope xmlns:s="{wsman.SOAP}"><s:Header/></s:Envelope>'.encode()]
+    "body",
+    [b"not xml", b"<a/>", f'<s:Envelope xmlns:s="{wsman.SOAP}"><s:Header/></s:Envelope>'.encode()],
 )
 def test_malformed_requests_raise(body):
     with pytest.raises(wsman.WsmanParseError):
         wsman.parse_request(body)
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("PT20S", 20), ("PT20.000S", 20), ("PT1M30S", 90), ("bad", None)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("PT20S", 20), ("PT20.000S", 20), ("PT1M30S", 90), ("bad", None)]
+)
 def test_durations(text, seconds):
     assert wsman.parse_duration(text) == seconds
 
@@ -97,7 +107,10 @@ def _reply_proto(reply: bytes) -> Capture:
 
 
 def test_create_reply_gives_pywinrm_the_shell_id():
-    assert _reply_proto(wsman.render_create("uuid:1", "SHELL-9", "http://x/wsman")).open_shell() == "SHELL-9"
+    assert (
+        _reply_proto(wsman.render_create("uuid:1", "SHELL-9", "http://x/wsman")).open_shell()
+        == "SHELL-9"
+    )
 
 
 def test_command_reply_gives_pywinrm_the_command_id():
