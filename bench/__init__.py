@@ -1,0 +1,1 @@
+"""The benchmark: the collection against a hand-rolled win_regedit playbook, in the lab."""

@@ -1,0 +1,110 @@
+"""Turn the lab's per-host counters into the benchmark's figures and Markdown tables.
+
+Pure: no I/O. The counts are per host, because a uniform fleet costs each host the same;
+when hosts differ the range `min–max` is shown instead of hiding it behind a mean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# (counter key in the lab's snapshot, column heading)
+COUNTS: tuple[tuple[str, str], ...] = (
+    ("module_runs_total", "module runs"),
+    ("commands", "WinRM commands"),
+    ("requests", "HTTP requests"),
+    ("bytes_in", "KiB in"),
+    ("bytes_out", "KiB out"),
+    ("registry_writes", "registry writes"),
+)
+BYTE_COUNTERS = frozenset({"bytes_in", "bytes_out"})
+
+
+@dataclass(frozen=True)
+class Measurement:
+    scenario: str
+    playbook: str
+    hosts: int
+    per_host: dict[str, tuple[int, int]]  # counter -> (min, max) over hosts
+    totals: dict[str, int]  # counter -> sum over hosts
+    changed_per_host: tuple[int, int]  # tasks reported changed (PLAY RECAP), min and max
+    wall_s: float
+    peak_rss_kib: int
+
+    def count(self, counter: str) -> int:
+        """The per-host figure when every host agrees (the expected case)."""
+        low, high = self.per_host[counter]
+        if low != high:
+            raise ValueError(f"{counter} differs between hosts: {low}–{high}")
+        return low
+
+
+def measure(
+    scenario: str,
+    playbook: str,
+    counters: dict[str, dict],
+    recap: dict[str, dict[str, int]],
+    wall_s: float,
+    peak_rss_kib: int,
+) -> Measurement:
+    """`counters` is the lab's GET /counters answer: host name -> counter snapshot."""
+    if not counters:
+        raise ValueError("no hosts in the counters")
+    per_host, totals = {}, {}
+    for key, _heading in COUNTS:
+        values = [snapshot[key] for snapshot in counters.values()]
+        per_host[key] = (min(values), max(values))
+        totals[key] = sum(values)
+    changed = [recap.get(host, {}).get("changed", 0) for host in counters]
+    return Measurement(
+        scenario=scenario,
+        playbook=playbook,
+        hosts=len(counters),
+        per_host=per_host,
+        totals=totals,
+        changed_per_host=(min(changed), max(changed)),
+        wall_s=wall_s,
+        peak_rss_kib=peak_rss_kib,
+    )
+
+
+def _span(low: float, high: float, fmt: str = "{:,.0f}") -> str:
+    return fmt.format(low) if low == high else f"{fmt.format(low)}–{fmt.format(high)}"
+
+
+def _cell(key: str, span: tuple[int, int]) -> str:
+    if key in BYTE_COUNTERS:
+        return _span(span[0] / 1024, span[1] / 1024, "{:,.1f}")
+    return _span(*span)
+
+
+def markdown_table(measurements: list[Measurement]) -> str:
+    """Counts per host (deterministic), then the run's wall time and controller peak RSS."""
+    headings = ["scenario", "playbook", *(h + " /host" for _k, h in COUNTS)]
+    headings += ["changed tasks /host", "wall s", "peak RSS MiB"]
+    lines = ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
+    for m in measurements:
+        cells = [m.scenario, m.playbook, *(_cell(k, m.per_host[k]) for k, _h in COUNTS)]
+        cells += [_span(*m.changed_per_host), f"{m.wall_s:.1f}", f"{m.peak_rss_kib / 1024:.0f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def ratio_table(measurements: list[Measurement], ours: str, baseline: str) -> str:
+    """How many times the baseline's per-host cost ours is, scenario by scenario."""
+    by_scenario: dict[str, dict[str, Measurement]] = {}
+    for m in measurements:
+        by_scenario.setdefault(m.scenario, {})[m.playbook] = m
+    keys = [("module_runs_total", "module runs"), ("requests", "HTTP requests"),
+            ("bytes_in", "bytes in"), ("bytes_out", "bytes out")]  # fmt: skip
+    headings = ["scenario", *(f"{h}: {baseline} ÷ {ours}" for _k, h in keys)]
+    lines = ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
+    for scenario, pair in by_scenario.items():
+        if ours not in pair or baseline not in pair:
+            continue
+        cells = [scenario]
+        for key, _h in keys:
+            mine, theirs = pair[ours].per_host[key][1], pair[baseline].per_host[key][1]
+            cells.append(f"{theirs / mine:.1f}×" if mine else "–")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

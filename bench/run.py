@@ -1,0 +1,159 @@
+"""Benchmark: what "fast over the wire" means, in counts that do not vary from run to run.
+
+    .venv/bin/python bench/run.py [--hosts N] [--quick] [--latency none|realistic]
+                                  [--scenario KEY ...] [--json PATH]
+
+For every scenario (bench/scenarios.py) and both playbooks (the collection's role and a
+hand-rolled win_regedit role) it starts a lab of N fresh hosts, prepares them, resets the
+lab's counters, runs ansible-playbook once and prints, per host, the lab's own counts
+(module runs, WinRM commands, HTTP requests, bytes in and out, registry writes), then the
+run's wall time and the controller's peak RSS as secondary figures. docs/benchmarks.md
+explains the method and records a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from dataclasses import asdict
+from importlib.metadata import version
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: make `bench` importable
+    sys.path.insert(0, str(ROOT))
+
+from bench import ansible_windows  # noqa: E402
+from bench.figures import Measurement, markdown_table, measure, ratio_table  # noqa: E402
+from bench.labctl import LabSession  # noqa: E402
+from bench.playbook_run import PlaybookRun, ansible_env, run_playbook  # noqa: E402
+from bench.scenarios import DRIFT, HANDROLLED, OURS, PLAYBOOKS, Playbook, Scenario, by_key  # noqa: E402
+
+DEFAULT_HOSTS = 10
+QUICK_HOSTS = 3
+LOG_DIR = ROOT / "reports" / "bench"
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+def _run(
+    lab: LabSession, playbook: Playbook, env: dict, log: Path, check_mode: bool = False
+) -> PlaybookRun:
+    run = run_playbook(
+        playbook.path, [*playbook.extra_inventories, lab.inventory], env, log, check_mode
+    )
+    if not run.ok or len(run.recap) != lab.hosts:
+        raise BenchError(
+            f"{playbook.name} failed (exit {run.returncode}, recap {run.recap}); see {log}"
+        )
+    return run
+
+
+def run_scenario(scenario: Scenario, hosts: int, latency: str, env: dict) -> list[Measurement]:
+    """One fresh lab per scenario; every playbook starts from freshly reset hosts."""
+    measurements = []
+    with LabSession(hosts, latency=latency) as lab:
+        for playbook in PLAYBOOKS:
+            slug = f"{scenario.key}-{'ours' if playbook is OURS else 'handrolled'}"
+            lab.reset_hosts()
+            if scenario.converge_first:
+                _run(lab, playbook, env, LOG_DIR / f"{slug}-prepare.log")
+            if scenario.drift:
+                for host in lab.host_names:
+                    lab.edit_registry(host, list(DRIFT))
+            lab.reset_counters()
+            run = _run(lab, playbook, env, LOG_DIR / f"{slug}.log", scenario.check_mode)
+            measurements.append(
+                measure(
+                    scenario.title,
+                    playbook.name,
+                    lab.counters(),
+                    run.recap,
+                    run.wall_s,
+                    run.peak_rss_kib,
+                )
+            )
+            print(f"  {scenario.title}: {playbook.name} done in {run.wall_s:.1f} s", flush=True)
+    return measurements
+
+
+def _header(hosts: int, latency: str) -> str:
+    return (
+        f"winra.remote_assistance benchmark: {hosts} lab hosts, latency `{latency}`, "
+        f"ansible-core {version('ansible-core')}, pywinrm {version('pywinrm')}, "
+        f"ansible.windows {ansible_windows.installed_version()}, "
+        f"Python {platform.python_version()}, forks 50"
+    )
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--hosts", type=int, help=f"lab hosts per scenario (default {DEFAULT_HOSTS})"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"{QUICK_HOSTS} hosts unless --hosts says otherwise (about a minute)",
+    )
+    parser.add_argument(
+        "--latency",
+        choices=("none", "realistic"),
+        default="none",
+        help="lab latency: counts are the same; wall time differs",
+    )
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        metavar="KEY",
+        help="converge, rerun, audit, audit-drift (default: all)",
+    )
+    parser.add_argument("--json", type=Path, help="also write the measurements here")
+    args = parser.parse_args(argv)  # fmt: skip
+    args.hosts = args.hosts or (QUICK_HOSTS if args.quick else DEFAULT_HOSTS)
+    if args.hosts < 1:
+        parser.error("--hosts must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        scenarios = by_key(args.scenario)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    env = ansible_env([ROOT / "collections", ansible_windows.ensure()])
+    print(_header(args.hosts, args.latency), flush=True)
+    measurements: list[Measurement] = []
+    try:
+        for scenario in scenarios:
+            measurements += run_scenario(scenario, args.hosts, args.latency, env)
+    except BenchError as exc:
+        print(f"benchmark stopped: {exc}", file=sys.stderr)
+        return 1
+    print()
+    print("Per host; counts from the lab's counters, wall time and peak RSS for the whole run.")
+    print()
+    print(markdown_table(measurements))
+    print()
+    print(ratio_table(measurements, ours=OURS.name, baseline=HANDROLLED.name))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(
+            json.dumps(
+                {"header": _header(args.hosts, args.latency),
+                 "measurements": [asdict(m) for m in measurements]},
+                indent=1,
+            ),
+            encoding="utf-8",
+        )  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
