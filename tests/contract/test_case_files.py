@@ -1,0 +1,294 @@
+"""Structural checks of the contract examples (tests/contract/cases/*.json).
+
+Every engine implementation runs these files; a malformed example would test nothing or
+test the wrong thing. The rules come from docs/engine-contract.md.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CASES_DIR = Path(__file__).parent / "cases"
+CONTRACT = ROOT / "docs" / "engine-contract.md"
+CASE_FILES = sorted(CASES_DIR.glob("*.json"))
+NUMBERED = [p for p in CASE_FILES if not p.name.startswith("lab-")]
+
+TOP_KEYS = {"description", "check_mode", "faults", "state", "request", "response", "msg_contains"}
+OPTIONAL_TOP_KEYS = {"end_state"}
+STATE_KEYS = {"registry", "facts", "accounts", "firewall_rules"}
+FAULT_KEYS = {"deny_keys", "fail_write_after", "change_before_apply"}
+RULE_KEYS = {"name", "exists", "enabled", "profiles", "group", "display_name", "display_group"}
+PROFILE_ORDER = ["domain", "private", "public"]
+CHANGE_FIELDS = {
+    "set_value": {"op", "path", "name", "type", "data", "expect"},
+    "delete_value": {"op", "path", "name", "expect"},
+    "set_rule": {"op", "name", "enabled", "profiles", "expect"},
+}
+NORMALISED_PATH = re.compile(r"^HKLM:\\[^\\]+(\\[^\\]+)*$")
+FACT_KEYS = {
+    "os_version",
+    "os_build",
+    "os_name",
+    "edition",
+    "product_type",
+    "domain_joined",
+    "domain",
+    "hostname",
+    "ui_culture",
+    "ps_version",
+}
+
+
+def contract_error_kinds() -> list[str]:
+    """The error kinds as the contract lists them (the paragraph starting 'Error kinds:')."""
+    text = CONTRACT.read_text(encoding="utf-8")
+    paragraph = text.split("Error kinds:", 1)[1].split("\n\n", 1)[0]
+    return re.findall(r"`([a-z_]+)` \(", paragraph)
+
+
+def contract_types() -> list[str]:
+    """The value types of the contract's TYPE table."""
+    return re.findall(r"^\| `(REG_[A-Z_]+)` \|", CONTRACT.read_text(encoding="utf-8"), re.M)
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def data_problem(reg_type: str, data: object, request: bool = False) -> str | None:
+    """Why `data` is not valid JSON data for `reg_type` per the contract, or None.
+
+    Hex in a request may use either case; the registry (state, end state) holds lowercase.
+    """
+    if reg_type not in contract_types():
+        return f"unknown type {reg_type!r}"
+    if reg_type in ("REG_SZ", "REG_EXPAND_SZ"):
+        return None if isinstance(data, str) else "not a string"
+    if reg_type in ("REG_DWORD", "REG_QWORD"):
+        top = 2**32 - 1 if reg_type == "REG_DWORD" else 2**64 - 1
+        ok = isinstance(data, int) and not isinstance(data, bool) and 0 <= data <= top
+        return None if ok else f"not an integer in 0..{top}"
+    if reg_type == "REG_MULTI_SZ":
+        ok = isinstance(data, list) and all(isinstance(s, str) for s in data)
+        return None if ok else "not a list of strings"
+    digits = "0-9a-fA-F" if request else "0-9a-f"
+    ok = isinstance(data, str) and re.fullmatch(rf"([{digits}]{{2}})*", data) is not None
+    return None if ok else "not hex of whole bytes"
+
+
+def registry_problems(registry: object) -> list[str]:
+    if not isinstance(registry, dict):
+        return ["registry is not an object"]
+    problems = []
+    for path, values in registry.items():
+        if not NORMALISED_PATH.match(path):
+            problems.append(f"path not normalised: {path!r}")
+        if not isinstance(values, dict):
+            problems.append(f"{path}: values are not an object")
+            continue
+        for name, value in values.items():
+            if not isinstance(value, dict) or set(value) != {"type", "data"}:
+                problems.append(f"{path}\\{name}: value is not {{type, data}}")
+                continue
+            if why := data_problem(value["type"], value["data"]):
+                problems.append(f"{path}\\{name}: {why}")
+    return problems
+
+
+def rule_problems(rules: object) -> list[str]:
+    if not isinstance(rules, list):
+        return ["firewall_rules is not a list"]
+    problems = []
+    for rule in rules:
+        if not isinstance(rule, dict) or set(rule) != RULE_KEYS or rule["exists"] is not True:
+            problems.append(f"rule is not a full existing rule object: {rule!r}")
+        elif rule["profiles"] != [p for p in PROFILE_ORDER if p in rule["profiles"]]:
+            problems.append(f"{rule['name']}: profiles not canonical: {rule['profiles']}")
+    return problems
+
+
+def expect_problem(op: str, expect: object) -> str | None:
+    if op == "set_rule":
+        ok = isinstance(expect, dict) and set(expect) == {"enabled", "profiles"}
+        return None if ok and profiles_problem(expect["profiles"]) is None else "bad rule expect"
+    if expect == {"present": False}:
+        return None
+    if not isinstance(expect, dict) or set(expect) != {"present", "type", "data"}:
+        return f"bad value expect {expect!r}"
+    return data_problem(expect["type"], expect["data"], request=True)
+
+
+def profiles_problem(profiles: object) -> str | None:
+    ok = (
+        isinstance(profiles, list)
+        and profiles
+        and len(set(profiles)) == len(profiles)
+        and set(profiles) <= set(PROFILE_ORDER)
+    )
+    return None if ok else f"bad profiles {profiles!r}"
+
+
+def change_problem(change: object) -> str | None:
+    """Why a change object breaks the contract's validation rules, or None if it is valid."""
+    if not isinstance(change, dict) or change.get("op") not in CHANGE_FIELDS:
+        return "unknown op"
+    op = change["op"]
+    if set(change) != CHANGE_FIELDS[op]:
+        return f"fields {sorted(change)} are not {sorted(CHANGE_FIELDS[op])}"
+    if not isinstance(change["name"], str):
+        return "name is not a string"
+    if op == "set_rule":
+        if not isinstance(change["enabled"], bool):
+            return "enabled is not a boolean"
+        return profiles_problem(change["profiles"]) or expect_problem(op, change["expect"])
+    if not NORMALISED_PATH.match(change["path"]):
+        return f"path not normalised: {change['path']!r}"
+    if op == "set_value" and (why := data_problem(change["type"], change["data"], request=True)):
+        return why
+    return expect_problem(op, change["expect"])
+
+
+def test_contract_tables_are_found():
+    # The checks below read the contract; if its wording moved they would check nothing.
+    assert contract_error_kinds() == [
+        "bad_request",
+        "access_denied",
+        "precondition",
+        "write_failed",
+        "rollback_failed",
+        "rule_missing",
+        "rule_foreign",
+    ]
+    assert contract_types() == [
+        "REG_SZ",
+        "REG_EXPAND_SZ",
+        "REG_DWORD",
+        "REG_QWORD",
+        "REG_MULTI_SZ",
+        "REG_BINARY",
+    ]
+
+
+def test_numbered_case_files_are_named_and_numbered_in_sequence():
+    assert 30 <= len(NUMBERED) <= 60, f"{len(NUMBERED)} numbered examples"
+    for index, path in enumerate(NUMBERED, start=1):
+        assert re.fullmatch(rf"{index:02d}-[a-z0-9]+(-[a-z0-9]+)*\.json", path.name), path.name
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=[p.stem for p in CASE_FILES])
+def test_case_file_structure(path):
+    case = load(path)
+    assert TOP_KEYS <= set(case) <= TOP_KEYS | OPTIONAL_TOP_KEYS, sorted(case)
+    assert isinstance(case["description"], str) and case["description"]
+    assert isinstance(case["check_mode"], bool)
+    assert isinstance(case["msg_contains"], list)
+    assert all(isinstance(s, str) and s for s in case["msg_contains"])
+    assert set(case["state"]) == STATE_KEYS
+    assert registry_problems(case["state"]["registry"]) == []
+    assert rule_problems(case["state"]["firewall_rules"]) == []
+    assert set(case["state"]["facts"]) <= FACT_KEYS
+    assert all(
+        isinstance(k, str) and isinstance(v, str) for k, v in case["state"]["accounts"].items()
+    )
+    if "end_state" in case:
+        assert set(case["end_state"]) and set(case["end_state"]) <= {"registry", "firewall_rules"}
+        assert registry_problems(case["end_state"].get("registry", {})) == []
+        assert rule_problems(case["end_state"].get("firewall_rules", [])) == []
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=[p.stem for p in CASE_FILES])
+def test_case_faults_are_known_and_well_formed(path):
+    faults = load(path)["faults"]
+    assert isinstance(faults, dict) and set(faults) <= FAULT_KEYS, faults
+    for key_path in faults.get("deny_keys", []):
+        assert NORMALISED_PATH.match(key_path), key_path
+    if "fail_write_after" in faults:
+        k = faults["fail_write_after"]
+        assert isinstance(k, int) and not isinstance(k, bool) and k >= 0
+    for external in faults.get("change_before_apply", []):
+        assert external["op"] in ("set_value", "delete_value")
+        assert NORMALISED_PATH.match(external["path"])
+        if external["op"] == "set_value":
+            assert data_problem(external["type"], external["data"]) is None
+        else:
+            assert set(external) == {"op", "path", "name"}
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=[p.stem for p in CASE_FILES])
+def test_case_response_is_consistent_with_the_request(path):
+    case = load(path)
+    request, response = case["request"], case["response"]
+    assert isinstance(request.get("action"), str)
+    error = response.get("error")
+    if response.get("failed"):
+        assert error in contract_error_kinds(), error
+    else:
+        assert error is None and not case["msg_contains"], "msg_contains needs a failure"
+    if request["action"] == "apply" and error != "bad_request":
+        # Only bad_request examples may hold invalid changes: any other example must pass
+        # validation, or it would test validation instead of what it says.
+        problems = [change_problem(c) for c in request["changes"]]
+        assert problems == [None] * len(problems), problems
+    if error in ("precondition",):
+        assert response.get("conflicts"), "a precondition example lists its conflicts"
+    if error == "write_failed":
+        assert response.get("rolled_back") is True
+        assert "end_state" not in case, "after a rollback the host must be unchanged"
+
+
+def test_examples_cover_the_contract():
+    cases = [load(p) for p in NUMBERED]
+    errors = {c["response"].get("error") for c in cases}
+    # rollback_failed needs a rollback write to fail, which no fault of the format injects.
+    assert set(contract_error_kinds()) - {"rollback_failed"} <= errors
+    assert {"read", "apply"} <= {c["request"]["action"] for c in cases}
+    assert any(c["check_mode"] and c["request"]["action"] == "apply" for c in cases)
+    for fault in FAULT_KEYS:
+        assert any(fault in c["faults"] for c in cases), fault
+    assert {0, 1, 2} <= {c["faults"].get("fail_write_after") for c in cases}
+    ops = {
+        ch["op"]
+        for c in cases
+        if c["request"]["action"] == "apply"
+        for ch in c["request"]["changes"]
+    }
+    assert set(CHANGE_FIELDS) <= ops
+    read_types = {
+        v["type"]
+        for c in cases
+        for values in c["state"]["registry"].values()
+        for v in values.values()
+    }
+    assert set(contract_types()) <= read_types
+
+
+def test_en_dash_is_stored_raw_in_utf8():
+    # The en dash must survive byte-exact: keep it as UTF-8 in the file, not as \u2013.
+    raw = b"".join(p.read_bytes() for p in NUMBERED)
+    assert "\u2013".encode() in raw
+    assert b"\\u2013" not in raw
+
+
+def test_change_problem_detects_invalid_changes():
+    # The validator above must be able to fail.
+    valid = {
+        "op": "set_value",
+        "path": "HKLM:\\SOFTWARE\\X",
+        "name": "v",
+        "type": "REG_DWORD",
+        "data": 1,
+        "expect": {"present": False},
+    }
+    assert change_problem(valid) is None
+    assert change_problem({**valid, "data": -1})
+    assert change_problem({**valid, "data": True})
+    assert change_problem({**valid, "path": "HKLM:\\SOFTWARE\\X\\"})
+    assert change_problem({**valid, "expect": {"present": False, "type": "REG_SZ"}})
+    assert change_problem({k: v for k, v in valid.items() if k != "expect"})
+    assert registry_problems({"HKLM\\SOFTWARE\\X": {}})
+    assert registry_problems({"HKLM:\\X": {"v": {"type": "REG_BINARY", "data": "0A"}}})
+    assert change_problem({**valid, "type": "REG_BINARY", "data": "0A"}) is None
+    assert change_problem({**valid, "type": "REG_BINARY", "data": "0"})
