@@ -247,13 +247,15 @@ function ConvertTo-ProfileList($Profiles, [string]$Where) {
 }
 
 function Assert-Fields($Object, [string[]]$Fields, [string]$Where) {
-    # Exactly these fields: a misspelt field must not silently mean "absent".
+    # Exactly these fields: a misspelt field must not silently mean "absent". Request objects
+    # are Hashtables or Dictionary[string, object]: both have ContainsKey (the latter has no
+    # public Contains).
     if ($Object -isnot [System.Collections.IDictionary]) { Stop-Engine 'bad_request' "Invalid $Where`: expected an object" }
     foreach ($field in $Object.Keys) {
         if ($Fields -cnotcontains $field) { Stop-Engine 'bad_request' "Invalid $Where`: unknown field '$field'" }
     }
     foreach ($field in $Fields) {
-        if (-not $Object.Contains($field)) { Stop-Engine 'bad_request' "Invalid $Where`: missing field '$field'" }
+        if (-not $Object.ContainsKey($field)) { Stop-Engine 'bad_request' "Invalid $Where`: missing field '$field'" }
     }
 }
 
@@ -265,7 +267,7 @@ function ConvertTo-Expect($Expect, [string]$Op, [string]$Where) {
         return [ordered]@{ enabled = $Expect['enabled']; profiles = (ConvertTo-ProfileList $Expect['profiles'] $Where) }
     }
     $present = $null
-    if ($Expect -is [System.Collections.IDictionary] -and $Expect.Contains('present')) { $present = $Expect['present'] }
+    if ($Expect -is [System.Collections.IDictionary] -and $Expect.ContainsKey('present')) { $present = $Expect['present'] }
     if ($present -isnot [bool]) { Stop-Engine 'bad_request' "Invalid $Where`: present must be a boolean" }
     if (-not $present) {
         Assert-Fields $Expect @('present') $Where
@@ -280,11 +282,11 @@ function ConvertTo-Expect($Expect, [string]$Op, [string]$Where) {
 function ConvertTo-Change($Raw, [int]$Index) {
     $where = "change $Index"
     $op = $null
-    if ($Raw -is [System.Collections.IDictionary] -and $Raw.Contains('op')) { $op = $Raw['op'] }
+    if ($Raw -is [System.Collections.IDictionary] -and $Raw.ContainsKey('op')) { $op = $Raw['op'] }
     if ($op -isnot [string] -or $ChangeFields.Keys -cnotcontains $op) { Stop-Engine 'bad_request' "Invalid $where`: unknown op '$op'" }
     Assert-Fields $Raw $ChangeFields[$op] "$where ($op)"
     if ($Raw['name'] -isnot [string] -or ($op -eq 'set_rule' -and $Raw['name'] -eq '')) { Stop-Engine 'bad_request' "Invalid $where`: name must be a string" }
-    $change = [ordered]@{ Op = $op; Name = $Raw['name']; Path = 'FirewallRule'; SubKey = $null; Type = $null; Data = $null; Enabled = $null; Profiles = $null }
+    $change = [ordered]@{ Op = $op; Name = $Raw['name']; Path = 'FirewallRule'; SubKey = $null; Type = $null; Data = $null; Enabled = $null; Profiles = $null; Expect = $null }
     if ($op -eq 'set_rule') {
         if ($Raw['enabled'] -isnot [bool]) { Stop-Engine 'bad_request' "Invalid $where`: enabled must be a boolean" }
         $change.Enabled = $Raw['enabled']

@@ -437,7 +437,22 @@ def registry_call_problems(script: Script) -> list[str]:
     return problems
 
 
+def dictionary_call_problems(script: Script) -> list[str]:
+    """Request objects are Dictionary[string, object] (no public Contains): use ContainsKey.
+
+    Contains is allowed only on objects the script builds itself ([ordered] states) and on
+    Exception.Data.
+    """
+    problems = []
+    for member, _, node in script.invocations():
+        target = text(node.children[0])
+        if member == "contains" and target not in ("$e.Data", "$State"):
+            problems.append(f"line {node.start_point[0] + 1}: {target}.Contains(); use ContainsKey")
+    return problems
+
+
 CHECKS = [
+    dictionary_call_problems,
     header_problems,
     module_shape_problems,
     error_kind_problems,
@@ -525,6 +540,7 @@ def test_parser_accepts_valid_snippet():
 
 
 MUTATIONS = {
+    dictionary_call_problems: ("$Raw.ContainsKey('op')", "$Raw.Contains('op')"),
     header_problems: ("#!powershell\n", "#!pwsh\n"),
     module_shape_problems: ("supports_check_mode = $true", "supports_check_mode = $false"),
     error_kind_problems: ("Stop-Engine 'rule_foreign'", "Stop-Engine 'rule_missing'"),
