@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from winra_lab.firewall import PROFILE_ORDER, RA_GROUP, missing_rule_json, sort_profiles
 from winra_lab.hoststate import HostState
 from winra_lab.registry import (
+    ROOT,
     RegistryAccessDenied,
     RegistryError,
     RegValue,
@@ -40,8 +41,11 @@ class EngineError(Exception):
 
 def run_engine(state: HostState, args: dict, check_mode: bool) -> dict:
     """Run one `win_ra_state` invocation against `state`; return the module result."""
-    args = {k: v for k, v in args.items() if not k.startswith("_ansible_")}
-    action = args.get("action")
+    try:
+        args = _argument_spec(args)
+    except _SpecFailure as failure:
+        return {"changed": False, "failed": True, "msg": str(failure)}
+    action = args["action"]
     if action == "read":
         result = {"keys": [], "facts": None, "accounts": [], "firewall_rules": []}
         return _run(result, lambda: _read(state, args))
@@ -69,26 +73,66 @@ def _fail_bad(msg: str):
 # ----- validation -------------------------------------------------------------------------
 
 
-def _check_options(args: dict) -> None:
-    unknown = sorted(set(args) - set(OPTIONS))
+class _SpecFailure(Exception):
+    """Refused by Ansible's argument-spec validation, before the engine runs (no `error`)."""
+
+
+def _argument_spec(args: dict) -> dict:
+    """What Ansible.Basic makes of the module args with win_ra_state.ps1's `$spec`."""
+    given = {k: v for k, v in args.items() if not k.startswith("_ansible_")}
+    unknown = sorted(set(given) - set(OPTIONS))
     if unknown:
-        _fail_bad(f"Unsupported parameters: {', '.join(unknown)}")
+        raise _SpecFailure(
+            f"Unsupported parameters for (win_ra_state) module: {', '.join(unknown)}. "
+            f"Supported parameters include: {', '.join(sorted(OPTIONS))}"
+        )
+    if given.get("action") is None:
+        raise _SpecFailure("missing required arguments: action")
+    params = {"action": _as_str(given["action"], "action")}
+    for option in ("keys", "accounts", "firewall_rules"):
+        params[option] = [_as_str(v, option) for v in _as_list(given.get(option), option)]
+    params["changes"] = _as_list(given.get("changes"), "changes")
+    for change in params["changes"]:
+        if not isinstance(change, dict):
+            raise _SpecFailure(f"argument for changes is of type {type(change).__name__} and we were "
+                               "unable to convert to dict")  # fmt: skip
+    return params
 
 
-def _string_list(args: dict, option: str) -> list[str]:
-    value = args.get(option)
+def _as_list(value: object, option: str) -> list:
     if value is None:
         return []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        _fail_bad(f"Option '{option}' must be a list of strings, got {value!r}")
-    return value
+    if isinstance(value, list):
+        return value
+    if isinstance(value, str):
+        return value.split(",")  # as Ansible converts a string to a list
+    if isinstance(value, dict):
+        raise _SpecFailure(
+            f"argument for {option} is of type dict and we were unable to convert to list"
+        )
+    return [value]
+
+
+def _as_str(value: object, option: str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, int | float):
+        return str(value)
+    raise _SpecFailure(
+        f"argument for {option} is of type {type(value).__name__} and we were unable to convert to str"
+    )
 
 
 def _key_path(path: object, where: str) -> str:
     try:
-        return normalise_path(path)  # type: ignore[arg-type]
+        normal = normalise_path(path)  # type: ignore[arg-type]
     except RegistryError as error:
         _fail_bad(f"{where}: {error}")
+    if normal == ROOT:
+        _fail_bad(f"{where}: key path {path!r} names no key below HKLM:\\")
+    return normal
 
 
 def _typed_data(reg_type: object, data: object, where: str) -> object:
@@ -117,83 +161,131 @@ class _Change:
         return f"registry value '{self.path}\\{self.name}'"
 
 
+FIELDS = {
+    "set_value": {"op", "path", "name", "type", "data", "expect"},
+    "delete_value": {"op", "path", "name", "expect"},
+    "set_rule": {"op", "name", "enabled", "profiles", "expect"},
+}
+
+
+def _exact_fields(raw: dict, fields: set, where: str) -> None:
+    missing, unknown = sorted(fields - set(raw)), sorted(set(raw) - fields)
+    if missing:
+        _fail_bad(f"{where}: missing field(s) {', '.join(missing)}")
+    if unknown:
+        _fail_bad(f"{where}: unknown field(s) {', '.join(unknown)}")
+
+
 def _value_expect(expect: object, where: str) -> dict:
+    where = f"{where} expect"
     if not isinstance(expect, dict) or not isinstance(expect.get("present"), bool):
-        _fail_bad(f"{where}: 'expect' must be an object with a boolean 'present'")
+        _fail_bad(f"{where}: must be an object with a boolean 'present'")
     if not expect["present"]:
+        _exact_fields(expect, {"present"}, where)
         return {"present": False}
-    data = _typed_data(expect.get("type"), expect.get("data"), f"{where} expect")
+    _exact_fields(expect, {"present", "type", "data"}, where)
+    data = _typed_data(expect["type"], expect["data"], where)
     return {"present": True, "type": expect["type"], "data": data}
 
 
-def _profiles(value: object, where: str) -> list[str]:
-    if not isinstance(value, list) or not all(
-        isinstance(p, str) and p.lower() in PROFILE_ORDER for p in value
-    ):
-        _fail_bad(f"{where}: profiles must be a list of {', '.join(PROFILE_ORDER)}, got {value!r}")
+def _profiles(value: object, where: str, allow_empty: bool = False) -> list[str]:
+    valid = (
+        isinstance(value, list)
+        and (allow_empty or value)
+        and all(isinstance(p, str) and p in PROFILE_ORDER for p in value)
+        and len(set(value)) == len(value)
+    )
+    if not valid:
+        _fail_bad(
+            f"{where}: profiles must be a non-empty list of distinct {', '.join(PROFILE_ORDER)}, got {value!r}"
+        )
     return sort_profiles(value)
 
 
 def _rule_expect(expect: object, where: str) -> dict:
-    if not isinstance(expect, dict) or not isinstance(expect.get("enabled"), bool):
-        _fail_bad(f"{where}: 'expect' must be an object with a boolean 'enabled' and 'profiles'")
-    return {"enabled": expect["enabled"], "profiles": _profiles(expect.get("profiles"), where)}
+    where = f"{where} expect"
+    if not isinstance(expect, dict):
+        _fail_bad(f"{where}: must be an object with 'enabled' and 'profiles'")
+    _exact_fields(expect, {"enabled", "profiles"}, where)
+    if not isinstance(expect["enabled"], bool):
+        _fail_bad(f"{where}: 'enabled' must be a boolean")
+    return {
+        "enabled": expect["enabled"],
+        "profiles": _profiles(expect["profiles"], where, allow_empty=True),
+    }
 
 
-def _parse_change(raw: object, index: int) -> _Change:
+def _parse_change(raw: dict, index: int) -> _Change:
     where = f"changes[{index}]"
-    if not isinstance(raw, dict):
-        _fail_bad(f"{where} must be an object, got {raw!r}")
     op = raw.get("op")
     if op not in OPS:
         _fail_bad(f"{where}: unknown op {op!r}: expected one of {', '.join(OPS)}")
-    if not isinstance(raw.get("name"), str):
+    _exact_fields(raw, FIELDS[op], where)
+    if not isinstance(raw["name"], str):
         _fail_bad(f"{where}: 'name' must be a string")
-    if "expect" not in raw:
-        _fail_bad(f"{where}: 'expect' is missing ({op} {raw['name']!r})")
     if op == "set_rule":
-        if not isinstance(raw.get("enabled"), bool):
+        if not raw["name"]:
+            _fail_bad(f"{where}: a rule name must not be empty")
+        if not isinstance(raw["enabled"], bool):
             _fail_bad(f"{where}: 'enabled' must be a boolean")
         return _Change(
             op,
             raw["name"],
             enabled=raw["enabled"],
-            profiles=_profiles(raw.get("profiles"), where),
+            profiles=_profiles(raw["profiles"], where),
             expect=_rule_expect(raw["expect"], where),
         )
-    change = _Change(
-        op,
-        raw["name"],
-        path=_key_path(raw.get("path"), where),
-        expect=_value_expect(raw["expect"], where),
-    )
+    change = _Change(op, raw["name"], path=_key_path(raw["path"], where))
     if op == "set_value":
-        change.type = raw.get("type")
-        change.data = _typed_data(raw.get("type"), raw.get("data"), where)
+        change.type = raw["type"]
+        change.data = _typed_data(raw["type"], raw["data"], where)
+    change.expect = _value_expect(raw["expect"], where)
     return change
 
 
+def _target(change: _Change) -> tuple:
+    if change.op == "set_rule":
+        return ("rule", change.name.casefold())
+    return ("value", fold(change.path), fold(change.name))
+
+
 def _parse_changes(args: dict) -> list[_Change]:
-    changes = args.get("changes")
-    if not isinstance(changes, list):
-        _fail_bad(f"Option 'changes' must be a list of change objects, got {changes!r}")
-    return [_parse_change(raw, i) for i, raw in enumerate(changes)]
+    changes = [_parse_change(raw, i) for i, raw in enumerate(args["changes"])]
+    seen: set[tuple] = set()
+    for index, change in enumerate(changes):
+        if _target(change) in seen:
+            _fail_bad(
+                f"changes[{index}]: a second change of {change.label()}; one change per target"
+            )
+        seen.add(_target(change))
+    return changes
 
 
 # ----- read -------------------------------------------------------------------------------
 
 
 def _read(state: HostState, args: dict) -> dict:
-    _check_options(args)
-    paths = [_key_path(p, "keys") for p in _string_list(args, "keys")]
-    accounts = _string_list(args, "accounts")
-    rule_names = _string_list(args, "firewall_rules")
+    paths = [_key_path(p, "keys") for p in args["keys"]]
     return {
         "keys": [_read_key(state, path) for path in paths],
         "facts": dict(state.facts),
-        "accounts": [{"name": name, "sid": state.accounts.resolve(name)} for name in accounts],
-        "firewall_rules": [_read_rule(state, name) for name in rule_names],
+        "accounts": [
+            {"name": name, "sid": state.accounts.resolve(name)} for name in args["accounts"]
+        ],
+        "firewall_rules": [_read_rule(state, name) for name in args["firewall_rules"]],
     }
+
+
+def _ordinal_ignore_case(name: str) -> bytes:
+    # .NET StringComparer.OrdinalIgnoreCase: upper-cased UTF-16 code units, compared in order.
+    return fold(name).encode("utf-16-be")
+
+
+def _contract_value(value: RegValue) -> dict:
+    """A value as the contract reports it; types outside the table are REG_OTHER."""
+    if value.type not in CONTRACT_TYPES:
+        return {"name": value.name, "type": "REG_OTHER", "data": None}
+    return value.to_json()
 
 
 def _read_key(state: HostState, path: str) -> dict:
@@ -205,8 +297,8 @@ def _read_key(state: HostState, path: str) -> dict:
         ) from None
     if values is None:
         return {"path": path, "exists": False, "values": []}
-    ordered = sorted(values, key=lambda v: fold(v.name))
-    return {"path": path, "exists": True, "values": [v.to_json() for v in ordered]}
+    ordered = sorted(values, key=lambda v: _ordinal_ignore_case(v.name))
+    return {"path": path, "exists": True, "values": [_contract_value(v) for v in ordered]}
 
 
 def _read_rule(state: HostState, name: str) -> dict:
@@ -218,7 +310,6 @@ def _read_rule(state: HostState, name: str) -> dict:
 
 
 def _apply(state: HostState, args: dict, check_mode: bool) -> dict:
-    _check_options(args)
     changes = _parse_changes(args)
     conflicts = [c for change in changes if (c := _conflict(state, change))]
     if conflicts:
@@ -245,7 +336,8 @@ def _where(conflict: dict) -> str:
 def _value_json(value: RegValue | None) -> dict:
     if value is None:
         return {"present": False}
-    return {"present": True, **value.typed_json()}
+    reported = _contract_value(value)
+    return {"present": True, "type": reported["type"], "data": reported["data"]}
 
 
 def _expect_json(expect: dict) -> dict:
@@ -297,7 +389,7 @@ def _rule_for(state: HostState, name: str):
             f"Failed to set firewall rule '{name}': no rule with that Name exists on this host "
             "(is the Remote Assistance feature installed?); no rule is ever created",
         )
-    if rule.group != RA_GROUP:
+    if (rule.group or "").casefold() != RA_GROUP.casefold():
         raise EngineError(
             "rule_foreign",
             f"Failed to set firewall rule '{name}': it belongs to group '{rule.group}', "
@@ -310,43 +402,33 @@ class _InjectedFailure(Exception):
     pass
 
 
-@dataclass
-class _Done:
-    change: _Change
-    created_keys: list[str]
-
-
 def _write_all(state: HostState, changes: list[_Change]) -> None:
     """Phase 2: write in order; on a failure undo what was done, in reverse."""
-    done: list[_Done] = []
+    done: list[_Change] = []
+    created: list[str] = []  # keys this apply created, in creation order
     limit = state.faults.fail_write_after
     for position, change in enumerate(changes, start=1):
         try:
             if limit is not None and len(done) == limit:
                 raise _InjectedFailure(f"write refused by the lab fault fail_write_after={limit}")
-            done.append(_Done(change, _write(state, change)))
+            _write(state, change, created)
+            done.append(change)
         except (RegistryError, _InjectedFailure) as error:
-            _rollback(
-                state,
-                done,
-                f"{_verb(change)} {change.label()} (change {position} of {len(changes)}): {error}",
-            )
+            where = f"{_verb(change)} {change.label()} (change {position} of {len(changes)})"
+            _rollback(state, done, created, f"{where}: {error}")
 
 
 def _verb(change: _Change) -> str:
-    return {"set_value": "Failed to set", "delete_value": "Failed to delete"}.get(
-        change.op, "Failed to set"
-    )
+    return "Failed to delete" if change.op == "delete_value" else "Failed to set"
 
 
-def _write(state: HostState, change: _Change) -> list[str]:
+def _write(state: HostState, change: _Change, created: list[str]) -> None:
     if change.op == "set_value":
-        return state.registry.set_value(change.path, change.name, change.type, change.data)
-    if change.op == "delete_value":
+        created += state.registry.set_value(change.path, change.name, change.type, change.data)
+    elif change.op == "delete_value":
         state.registry.delete_value(change.path, change.name)
-        return []
-    _set_rule(state, change.name, change.enabled, change.profiles)
-    return []
+    else:
+        _set_rule(state, change.name, change.enabled, change.profiles)
 
 
 def _set_rule(state: HostState, name: str, enabled: bool, profiles: list[str]) -> None:
@@ -356,13 +438,20 @@ def _set_rule(state: HostState, name: str, enabled: bool, profiles: list[str]) -
     state.firewall_writes += 1
 
 
-def _rollback(state: HostState, done: list[_Done], failure: str) -> None:
+def _rollback(state: HostState, done: list[_Change], created: list[str], failure: str) -> None:
+    """Restore every `expect` in reverse order, then remove the keys this apply created."""
     problems = []
-    for record in reversed(done):
+    for change in reversed(done):
         try:
-            _undo(state, record)
+            _undo(state, change)
         except RegistryError as error:
-            problems.append(f"{record.change.label()}: {error}")
+            problems.append(f"{change.label()}: {error}")
+    for path in sorted(created, key=lambda p: p.count("\\"), reverse=True):  # deepest first
+        try:
+            if not state.registry.values(path) and not state.registry.subkeys(path):
+                state.registry.delete_key(path)
+        except RegistryError as error:
+            problems.append(f"registry key '{path}': {error}")
     if problems:
         raise EngineError(
             "rollback_failed",
@@ -377,19 +466,14 @@ def _rollback(state: HostState, done: list[_Done], failure: str) -> None:
     )
 
 
-def _undo(state: HostState, record: _Done) -> None:
-    change = record.change
+def _undo(state: HostState, change: _Change) -> None:
     expect = change.expect
     if change.op == "set_rule":
         _set_rule(state, change.name, expect["enabled"], expect["profiles"])
-        return
-    if expect["present"]:
+    elif expect["present"]:
         state.registry.set_value(change.path, change.name, expect["type"], expect["data"])
     else:
         state.registry.delete_value(change.path, change.name)
-    for path in reversed(record.created_keys):
-        if not state.registry.values(path) and not state.registry.subkeys(path):
-            state.registry.delete_key(path)
 
 
 # ----- faults: someone else's writes ----------------------------------------------------------

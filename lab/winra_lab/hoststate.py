@@ -6,14 +6,16 @@ from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 
 from winra_lab.firewall import FirewallRule
-from winra_lab.registry import Registry, normalise_path, path_within
+from winra_lab.registry import Registry, normalise_path, same_path
 
 
 @dataclass
 class RegistryFaults:
     """Faults the lab injects into the host engine.
 
-    deny_keys: key paths (and their subkeys) that cannot be read or written.
+    deny_keys: key paths that cannot be opened, to read or to write, when they exist, nor
+        created when they do not; a denied key that does not exist reads as missing. Only
+        the listed keys, not their subkeys (docs/engine-contract.md, contract examples).
     fail_write_after: k -> in each apply, the change after k successfully written changes
         fails (each change of the request is one write), which triggers the rollback.
     change_before_apply: changes `{op: set_value|delete_value|set_rule, ...}` made by
@@ -25,7 +27,7 @@ class RegistryFaults:
     change_before_apply: list[dict] = field(default_factory=list)
 
     def denies(self, path: str) -> bool:
-        return any(path_within(path, denied) for denied in self.deny_keys)
+        return any(same_path(path, denied) for denied in self.deny_keys)
 
     def to_json(self) -> dict:
         return {

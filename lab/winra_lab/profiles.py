@@ -15,6 +15,7 @@ from winra_lab.hoststate import AccountDirectory, HostState, RegistryFaults
 from winra_lab.registry import Registry
 
 DOMAIN = "CONTOSO"
+DOMAIN_DNS = "contoso.com"  # what Win32_ComputerSystem.Domain reports on a member
 TS = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"
 RA_UNSOLICIT = TS + "\\RAUnsolicit"
 OLE = "HKLM:\\SOFTWARE\\Microsoft\\Ole"
@@ -105,7 +106,7 @@ def _facts(os_key: str, hostname: str, domain_joined: bool) -> dict:
     return {
         **_OS[os_key],
         "domain_joined": domain_joined,
-        "domain": DOMAIN if domain_joined else "WORKGROUP",
+        "domain": DOMAIN_DNS if domain_joined else None,
         "hostname": hostname,
         "ps_version": "5.1",
     }

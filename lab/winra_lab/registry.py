@@ -15,15 +15,8 @@ from dataclasses import dataclass
 HIVE = "HKLM:"
 ROOT = "HKLM:\\"
 
-# Spellings of HKEY_LOCAL_MACHINE accepted on input; everything else is another hive.
-_HIVE_PREFIXES = (
-    "microsoft.powershell.core\\registry::hkey_local_machine",
-    "registry::hkey_local_machine",
-    "hkey_local_machine:",
-    "hkey_local_machine",
-    "hklm:",
-    "hklm",
-)
+# Spellings of HKEY_LOCAL_MACHINE accepted on input (any case); everything else is another hive.
+_HIVE_PREFIXES = ("hkey_local_machine", "hklm:", "hklm")
 
 STRING_TYPES = ("REG_SZ", "REG_EXPAND_SZ")
 BYTES_TYPES = ("REG_BINARY", "REG_NONE")
@@ -67,18 +60,18 @@ def fold(name: str) -> str:
 
 def _split(path: str) -> list[str]:
     if not isinstance(path, str):
-        raise RegistryPathError(f"registry path must be a string, got {type(path).__name__}")
-    text = path.strip()
-    lowered = text.lower()
+        raise RegistryPathError(f"registry path must be a string, got {path!r}")
+    lowered = path.lower()
     for prefix in _HIVE_PREFIXES:
         if lowered == prefix:
             return []
         if lowered.startswith(prefix + "\\"):
-            rest = text[len(prefix) + 1 :].rstrip("\\")
+            rest = path[len(prefix) + 1 :]
+            rest = rest[:-1] if rest.endswith("\\") else rest  # one trailing backslash
             if not rest:
                 return []
             parts = rest.split("\\")
-            if any(not part.strip() for part in parts):
+            if not all(parts):
                 raise RegistryPathError(f"registry path '{path}' has an empty key name")
             return parts
     raise RegistryPathError(f"registry path '{path}' is not under HKLM (use HKLM:\\...)")
@@ -100,6 +93,11 @@ def path_within(path: str, prefix: str) -> bool:
     inner = [fold(p) for p in _split(path)]
     outer = [fold(p) for p in _split(prefix)]
     return inner[: len(outer)] == outer
+
+
+def same_path(a: str, b: str) -> bool:
+    """True when both paths name the same key (names compare case-insensitively)."""
+    return [fold(p) for p in _split(a)] == [fold(p) for p in _split(b)]
 
 
 def check_data(reg_type: str, data: object) -> object:
@@ -184,10 +182,19 @@ class Registry:
     # ----- access and counting -------------------------------------------------------------
     def _locate(self, path: str) -> tuple[str, tuple[str, ...]]:
         parts = path_parts(path)
-        normal = ROOT + "\\".join(parts)
-        if not self._external and self.is_denied(normal):
+        return ROOT + "\\".join(parts), tuple(fold(p) for p in parts)
+
+    def _denied(self, normal: str) -> bool:
+        return not self._external and self.is_denied(normal)
+
+    def _open(self, path: str) -> _Key | None:
+        """The existing key or None. Opening an existing denied key, to read or write, fails;
+        a denied key that does not exist simply reads as missing."""
+        normal, key_id = self._locate(path)
+        key = self._keys.get(key_id)
+        if key is not None and self._denied(normal):
             raise RegistryAccessDenied(normal)
-        return normal, tuple(fold(p) for p in parts)
+        return key
 
     def _wrote(self) -> None:
         if self._external:
@@ -210,31 +217,29 @@ class Registry:
 
     # ----- reads -----------------------------------------------------------------------------
     def key_exists(self, path: str) -> bool:
-        _, key_id = self._locate(path)
-        return key_id in self._keys
+        return self._open(path) is not None
 
     def stored_path(self, path: str) -> str | None:
         """The path with the case stored on the host, or None if the key does not exist."""
-        _, key_id = self._locate(path)
-        key = self._keys.get(key_id)
+        key = self._open(path)
         return key.path if key else None
 
     def values(self, path: str) -> list[RegValue] | None:
         """The key's values in creation order, or None if the key does not exist."""
-        _, key_id = self._locate(path)
-        key = self._keys.get(key_id)
+        key = self._open(path)
         return None if key is None else list(key.values.values())
 
     def get_value(self, path: str, name: str) -> RegValue | None:
-        _, key_id = self._locate(path)
-        key = self._keys.get(key_id)
+        key = self._open(path)
         return None if key is None else key.values.get(fold(name))
 
     def subkeys(self, path: str) -> list[str] | None:
         """Names of the direct subkeys as stored, or None if the key does not exist."""
-        _, key_id = self._locate(path)
-        if key_id not in self._keys:
+        if self._open(path) is None:
             return None
+        return self._children(self._locate(path)[1])
+
+    def _children(self, key_id: tuple[str, ...]) -> list[str]:
         depth = len(key_id)
         return [
             key.path.rsplit("\\", 1)[-1]
@@ -244,13 +249,19 @@ class Registry:
 
     # ----- writes ----------------------------------------------------------------------------
     def create_key(self, path: str) -> list[str]:
-        """Create the key and any missing parents; return the stored paths created, outermost first."""
+        """Create the key and any missing parents; return the stored paths created, outermost first.
+
+        Creating a denied key fails before anything is created.
+        """
         _, key_id = self._locate(path)
         parts = path_parts(path)
+        missing = [depth for depth in range(1, len(key_id) + 1) if key_id[:depth] not in self._keys]
+        for depth in missing:
+            normal = ROOT + "\\".join(parts[:depth])
+            if self._denied(normal):
+                raise RegistryAccessDenied(normal)
         created = []
-        for depth in range(1, len(key_id) + 1):
-            if key_id[:depth] in self._keys:
-                continue
+        for depth in missing:
             parent = self._keys[key_id[: depth - 1]]
             sep = "" if parent.path.endswith("\\") else "\\"
             key = _Key(parent.path + sep + parts[depth - 1])
@@ -267,7 +278,7 @@ class Registry:
         if not isinstance(name, str):
             raise RegistryTypeError(f"value name must be a string, got {name!r}")
         stored = check_data(reg_type, data)
-        self._locate(path)  # access check before creating anything
+        self._open(path)  # an existing denied key fails before anything is created
         created = self.create_key(path)
         key = self._keys[self._locate(path)[1]]
         old = key.values.get(fold(name))
@@ -277,8 +288,7 @@ class Registry:
 
     def delete_value(self, path: str, name: str) -> bool:
         """Delete one value; True if it existed. The key and its other values stay."""
-        _, key_id = self._locate(path)
-        key = self._keys.get(key_id)
+        key = self._open(path)
         if key is None or fold(name) not in key.values:
             return False
         del key.values[fold(name)]
@@ -290,10 +300,10 @@ class Registry:
         _, key_id = self._locate(path)
         if not key_id:
             raise RegistryKeyError("the hive root cannot be deleted")
-        key = self._keys.get(key_id)
+        key = self._open(path)
         if key is None:
             return False
-        if key.values or self.subkeys(path):
+        if key.values or self._children(key_id):
             raise RegistryKeyError(f"registry key '{key.path}' is not empty")
         del self._keys[key_id]
         self._wrote()
@@ -304,6 +314,8 @@ class Registry:
         _, key_id = self._locate(path)
         if not key_id:
             raise RegistryKeyError("the hive root cannot be deleted")
+        if self._open(path) is None:
+            return 0
         doomed = [k for k in self._keys if k[: len(key_id)] == key_id]
         for k in sorted(doomed, key=len, reverse=True):
             del self._keys[k]

@@ -234,7 +234,21 @@ BAD_CHANGES = [
     set_value(TS, "x", "REG_SZ", "a", {}),
     {"op": "set_rule", "name": DCOM, "enabled": "yes", "profiles": ["domain"], "expect": {}},
     set_rule(DCOM, True) | {"profiles": ["standard"]},
-    "not a change",
+    set_rule(DCOM, True) | {"profiles": ["Domain"]},
+    set_rule(DCOM, True) | {"profiles": ["domain", "domain"]},
+    set_rule(DCOM, True) | {"profiles": []},
+    set_rule(DCOM, True) | {"name": ""},
+    set_rule(DCOM, True) | {"path": TS},
+    set_value(TS, "x", "REG_OTHER", None, ABSENT),
+    set_value(TS, "x", "REG_SZ", "a", {"present": False, "type": "REG_SZ"}),
+    set_value(TS, "x", "REG_SZ", "a", {"present": True, "type": "REG_SZ", "data": "b", "extra": 1}),
+    set_value(TS, "x", "REG_SZ", "a", ABSENT) | {"comment": "unknown field"},
+    delete_value(TS, "x", ABSENT) | {"type": "REG_SZ"},
+    {"op": "delete_value", "path": TS, "expect": ABSENT},
+    set_value("HKLM:\\", "x", "REG_SZ", "a", ABSENT),
+    set_value(TS, 5, "REG_SZ", "a", ABSENT),
+    # a second change of the same target (value names and paths compare case-insensitively)
+    set_value(TS.upper(), "FALLOWUNSOLICITED", "REG_DWORD", 1, present("REG_DWORD", 0)),
 ]
 
 
@@ -247,10 +261,34 @@ def test_malformed_changes_are_bad_requests_and_nothing_is_written(bad):
     assert state.registry.dump() == make_state().registry.dump()
 
 
-@pytest.mark.parametrize("changes", [None, "x", {"op": "set_value"}])
-def test_changes_must_be_a_list(changes):
+def test_missing_changes_default_to_an_empty_list():
+    result = run_engine(make_state(), {"action": "apply"}, False)
+    assert result["changed"] is False and result["applied"] == 0 and "failed" not in result
+
+
+@pytest.mark.parametrize("changes", ["x", {"op": "set_value"}, ["not a change"]])
+def test_changes_that_are_not_objects_fail_argument_validation(changes):
     result = run_engine(make_state(), {"action": "apply", "changes": changes}, False)
-    assert result["error"] == "bad_request" and set(result) >= APPLY_KEYS
+    assert result["failed"] is True and "error" not in result
+
+
+def test_delete_value_expecting_absence_writes_nothing():
+    state = make_state()
+    result = apply(state, [delete_value(TS, "MaxIdleTime", ABSENT)])
+    assert result["applied"] == 1 and state.registry.writes == 0
+
+
+def test_a_rule_group_compares_case_insensitively():
+    state = make_state()
+    state.find_rule(DCOM).group = RA_GROUP.upper()
+    assert apply(state, [set_rule(DCOM, True)])["applied"] == 1
+
+
+def test_the_first_hard_error_wins_over_conflicts_found_so_far():
+    state = make_state()
+    changes = [delete_value(TS, "MaxIdleTime", present("REG_DWORD", 5)), set_rule("Nope", True)]
+    result = apply(state, changes)
+    assert result["error"] == "rule_missing" and result["conflicts"] == []
 
 
 def test_binary_and_multi_sz_values_compare_by_data():

@@ -118,14 +118,27 @@ def test_check_mode_never_reaches_the_injected_write_failure():
     assert state.registry.writes == 0
 
 
-@pytest.mark.parametrize("denied", [TS, "HKLM:\\SOFTWARE\\Policies", RAU])
-def test_denied_keys_fail_the_apply_with_access_denied_before_any_write(denied):
-    state = make_state(deny_keys=[denied])
+def test_an_existing_denied_key_fails_phase_one_with_access_denied():
+    state = make_state(deny_keys=[TS])
     before = snapshot(state)
     result = apply(state)
-    assert result["error"] == "access_denied"
-    assert result["rolled_back"] is False
+    assert result["error"] == "access_denied" and TS in result["msg"]
+    assert result["rolled_back"] is False and result["changed"] is False
     assert snapshot(state) == before and state.registry.writes == 0
+
+
+def test_a_missing_denied_key_passes_phase_one_then_its_creation_fails_and_rolls_back():
+    state = make_state(deny_keys=[RAU])
+    before = snapshot(state)
+    result = apply(state)
+    assert result["error"] == "write_failed" and result["rolled_back"] is True
+    assert "change 2 of" in result["msg"]
+    assert snapshot(state) == before
+
+
+def test_a_denied_parent_does_not_deny_its_subkeys():
+    state = make_state(deny_keys=["HKLM:\\SOFTWARE\\Policies"])
+    assert apply(state)["applied"] == len(CHANGES)
 
 
 def test_deny_faults_can_be_replaced_at_run_time():

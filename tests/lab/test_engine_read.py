@@ -99,7 +99,7 @@ def test_read_is_the_same_in_check_mode_and_never_writes():
 
 
 def test_a_denied_key_fails_the_whole_read_naming_the_key():
-    result = read(make_state(deny_keys=["HKLM:\\SOFTWARE\\Microsoft"]), keys=[TS, OLE])
+    result = read(make_state(deny_keys=[OLE.lower()]), keys=[TS, OLE])
     assert result["failed"] is True
     assert result["error"] == "access_denied"
     assert OLE in result["msg"]
@@ -110,11 +110,10 @@ def test_a_denied_key_fails_the_whole_read_naming_the_key():
     "args",
     [
         {"action": "read", "keys": ["HKCU:\\Software"]},
-        {"action": "read", "keys": "HKLM:\\SOFTWARE"},
-        {"action": "read", "keys": [TS], "accounts": [1]},
-        {"action": "read", "keys": [TS], "colour": "blue"},
+        {"action": "read", "keys": ["HKLM:\\"]},
+        {"action": "read", "keys": [TS, "HKLM:\\SOFTWARE\\\\Microsoft"]},
         {"action": "write"},
-        {},
+        {"action": 5},
     ],
 )
 def test_bad_requests_fail_with_bad_request(args):
@@ -130,3 +129,40 @@ def test_ansible_internal_arguments_are_ignored():
     result = read(make_state(), keys=[OLE], _ansible_check_mode=False, _ansible_diff=True)
     assert "failed" not in result
     assert result["keys"][0]["exists"] is True
+
+
+def test_only_listed_keys_are_denied_and_a_missing_denied_key_reads_as_missing():
+    state = make_state(deny_keys=[TS + "\\RAUnsolicit", "HKLM:\\SOFTWARE\\Policies"])
+    result = read(state, keys=[TS, TS + "\\RAUnsolicit"])
+    assert "failed" not in result
+    assert result["keys"][1] == {"path": TS + "\\RAUnsolicit", "exists": False, "values": []}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"action": "read", "colour": "blue"}, "Unsupported parameters"),
+        ({"keys": [TS]}, "missing required arguments: action"),
+        ({"action": "read", "keys": {"a": 1}}, "unable to convert to list"),
+    ],
+)
+def test_argument_spec_failures_carry_msg_but_no_error_kind(args, message):
+    result = run_engine(make_state(), args, False)
+    assert result["failed"] is True and message in result["msg"]
+    assert "error" not in result
+
+
+def test_list_options_are_converted_as_ansible_converts_them():
+    result = read(make_state(), keys=f"{OLE},{TS}", accounts=[1105])
+    assert [k["path"] for k in result["keys"]] == [OLE, TS]
+    assert result["accounts"] == [{"name": "1105", "sid": None}]
+
+
+def test_values_sort_as_ordinal_ignore_case_and_foreign_types_read_as_reg_other():
+    state = make_state()
+    for name in ("_b", "Z", "a", "B"):
+        state.registry.set_value(OLE, name, "REG_SZ", name)
+    state.registry.set_value(OLE, "odd", "REG_NONE", b"\x01")
+    values = read(state, keys=[OLE])["keys"][0]["values"]
+    assert [v["name"] for v in values] == ["a", "B", "EnableDCOM", "odd", "Z", "_b"]
+    assert values[3] == {"name": "odd", "type": "REG_OTHER", "data": None}

@@ -157,7 +157,8 @@ def test_accounts_resolve_on_domain_members_but_not_in_a_workgroup():
     ):
         assert member.accounts.resolve(name) is not None
     assert workgroup.accounts.resolve("CONTOSO\\Helpdesk") is None
-    assert workgroup.facts["domain_joined"] is False
+    assert workgroup.facts["domain_joined"] is False and workgroup.facts["domain"] is None
+    assert member.facts["domain"] == "contoso.com"
     assert workgroup.accounts.resolve("BUILTIN\\Administrators") == "S-1-5-32-544"
 
 

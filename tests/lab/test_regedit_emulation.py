@@ -207,6 +207,6 @@ def test_invalid_tasks_fail_with_a_message_and_write_nothing(state, args, messag
 
 def test_denied_keys_fail_like_a_registry_security_exception(state):
     state.faults.deny_keys.append(TS)
-    result = regedit(state, path=TS + "\\RAUnsolicit", name="x", data="y")
+    result = regedit(state, path=TS, name="x", data="y")
     assert result["failed"] is True and "registry access is not allowed" in result["msg"]
     assert state.registry.writes == 0

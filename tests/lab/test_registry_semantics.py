@@ -32,7 +32,6 @@ def registry():
         "HKLM\\SOFTWARE\\Microsoft\\Ole",
         "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Ole",
         "hklm:\\SOFTWARE\\Microsoft\\Ole\\",
-        "Registry::HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Ole",
     ],
 )
 def test_hklm_spellings_normalise_to_the_drive_form(spelling):
@@ -40,7 +39,16 @@ def test_hklm_spellings_normalise_to_the_drive_form(spelling):
 
 
 @pytest.mark.parametrize(
-    "path", ["HKCU:\\Software", "C:\\Windows", "SOFTWARE\\Microsoft", "HKLM:\\a\\\\b", 42]
+    "path",
+    [
+        "HKCU:\\Software",
+        "C:\\Windows",
+        "SOFTWARE\\Microsoft",
+        "HKLM:\\a\\\\b",
+        "HKLM:\\a\\\\",
+        "HKLMX:\\a",
+        42,
+    ],
 )
 def test_paths_outside_hklm_or_malformed_are_refused(path):
     with pytest.raises(RegistryPathError):
@@ -198,3 +206,15 @@ def test_denied_keys_refuse_reads_and_writes_including_subkeys(registry):
         registry.set_value(TS + "\\RAUnsolicit", "x", "REG_SZ", "x")
     assert registry.writes == 0
     assert registry.values("HKLM:\\SOFTWARE\\Microsoft") is None  # other keys stay readable
+
+
+def test_a_denied_key_that_does_not_exist_reads_as_missing_but_cannot_be_created(registry):
+    denied = TS + "\\RAUnsolicit"
+    registry.is_denied = lambda path: path.lower() == denied.lower()
+    assert registry.values(denied) is None
+    assert registry.get_value(denied, "x") is None
+    with pytest.raises(RegistryAccessDenied):
+        registry.set_value(denied + "\\Deeper", "x", "REG_SZ", "x")
+    assert registry.subkeys(TS) == [] and registry.writes == 0
+    registry.set_value(TS, "fine", "REG_SZ", "x")  # the parent is not denied
+    assert registry.get_value(TS, "fine").data == "x"
