@@ -286,21 +286,20 @@ function ConvertTo-Change($Raw, [int]$Index) {
     if ($op -isnot [string] -or $ChangeFields.Keys -cnotcontains $op) { Stop-Engine 'bad_request' "Invalid $where`: unknown op '$op'" }
     Assert-Fields $Raw $ChangeFields[$op] "$where ($op)"
     if ($Raw['name'] -isnot [string] -or ($op -eq 'set_rule' -and $Raw['name'] -eq '')) { Stop-Engine 'bad_request' "Invalid $where`: name must be a string" }
-    $change = [ordered]@{ Op = $op; Name = $Raw['name']; Path = 'FirewallRule'; SubKey = $null; Type = $null; Data = $null; Enabled = $null; Profiles = $null; Expect = $null }
+    # Target is the state the change writes; Expect the state it must find and, on rollback, restores.
+    $change = [ordered]@{ Op = $op; Name = $Raw['name']; Path = 'FirewallRule'; KeyPath = $null; Target = [ordered]@{ present = $false }; Expect = $null }
     if ($op -eq 'set_rule') {
         if ($Raw['enabled'] -isnot [bool]) { Stop-Engine 'bad_request' "Invalid $where`: enabled must be a boolean" }
-        $change.Enabled = $Raw['enabled']
-        $change.Profiles = ConvertTo-ProfileList $Raw['profiles'] $where
+        $change.Target = [ordered]@{ enabled = $Raw['enabled']; profiles = (ConvertTo-ProfileList $Raw['profiles'] $where) }
     }
     else {
-        $keyPath = ConvertTo-KeyPath $Raw['path']
-        $change.Path = $keyPath.Path
-        $change.SubKey = $keyPath.SubKey
+        $change.KeyPath = ConvertTo-KeyPath $Raw['path']
+        $change.Path = $change.KeyPath.Path
     }
     if ($op -eq 'set_value') {
         Assert-RegType $Raw['type'] $where
-        $change.Type = $Raw['type']
-        $change.Data = ConvertFrom-RequestData $Raw['type'] $Raw['data'] $where
+        $data = ConvertFrom-RequestData $Raw['type'] $Raw['data'] $where
+        $change.Target = [ordered]@{ present = $true; type = $Raw['type']; data = $data }
     }
     $change.Expect = ConvertTo-Expect $Raw['expect'] $op $where
     return $change
@@ -329,7 +328,7 @@ function Get-Fingerprint($State) {
 }
 
 function Get-ActualState($Change) {
-    if ($Change.Op -ne 'set_rule') { return Read-NamedValue ([pscustomobject]@{ Path = $Change.Path; SubKey = $Change.SubKey }) $Change.Name }
+    if ($Change.Op -ne 'set_rule') { return Read-NamedValue $Change.KeyPath $Change.Name }
     $rule = Read-RuleEntry $Change.Name
     if (-not $rule.exists) { Stop-Engine 'rule_missing' "Failed to find firewall rule '$($Change.Name)': no rule has that Name; it is never created" }
     if ($rule.group -ne $AllowedRuleGroup) {
@@ -386,13 +385,7 @@ function Write-Value($KeyPath, [string]$Name, $Entry, $CreatedKeys) {
 function Write-State($Change, $Target, $CreatedKeys) {
     # Target is the state to reach: the change's new state, or its expect when rolling back.
     if ($Change.Op -eq 'set_rule') { Set-RuleState $Change.Name $Target.enabled $Target.profiles; return }
-    Write-Value ([pscustomobject]@{ Path = $Change.Path; SubKey = $Change.SubKey }) $Change.Name $Target $CreatedKeys
-}
-
-function Get-TargetState($Change) {
-    if ($Change.Op -eq 'set_rule') { return [ordered]@{ enabled = $Change.Enabled; profiles = $Change.Profiles } }
-    if ($Change.Op -eq 'delete_value') { return [ordered]@{ present = $false } }
-    return [ordered]@{ present = $true; type = $Change.Type; data = $Change.Data }
+    Write-Value $Change.KeyPath $Change.Name $Target $CreatedKeys
 }
 
 function Remove-KeyIfEmpty([string]$SubKey) {
@@ -421,7 +414,7 @@ function Invoke-Writes($Changes) {
     $done = [System.Collections.Generic.List[object]]::new()
     $createdKeys = [System.Collections.Generic.List[string]]::new()
     foreach ($change in $Changes) {
-        try { Write-State $change (Get-TargetState $change) $createdKeys }
+        try { Write-State $change $change.Target $createdKeys }
         catch {
             $reason = $_.Exception.Message
             if (Test-AccessDenied $_.Exception) { $reason = "access denied ($reason)" }
