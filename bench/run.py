@@ -26,7 +26,13 @@ if str(ROOT) not in sys.path:  # run as a script: make `bench` importable
     sys.path.insert(0, str(ROOT))
 
 from bench import ansible_windows  # noqa: E402
-from bench.figures import Measurement, markdown_table, measure, ratio_table  # noqa: E402
+from bench.figures import (  # noqa: E402
+    Measurement,
+    markdown_table,
+    measure,
+    ratio_table,
+    values_off_standard,
+)
 from bench.labctl import LabSession  # noqa: E402
 from bench.playbook_run import PlaybookRun, ansible_env, run_playbook  # noqa: E402
 from bench.scenarios import DRIFT, HANDROLLED, OURS, PLAYBOOKS, Playbook, Scenario, by_key  # noqa: E402
@@ -53,7 +59,15 @@ def _run(
     return run
 
 
-def run_scenario(scenario: Scenario, hosts: int, latency: str, env: dict) -> list[Measurement]:
+def standard_registry() -> dict:
+    """The registry of a lab host with the lab standard applied (the `compliant` profile)."""
+    with LabSession(1, profile="compliant") as lab:
+        return lab.registry(lab.host_names[0])
+
+
+def run_scenario(
+    scenario: Scenario, hosts: int, latency: str, env: dict, standard: dict
+) -> list[Measurement]:
     """One fresh lab per scenario; every playbook starts from freshly reset hosts."""
     measurements = []
     with LabSession(hosts, latency=latency) as lab:
@@ -75,6 +89,7 @@ def run_scenario(scenario: Scenario, hosts: int, latency: str, env: dict) -> lis
                     run.recap,
                     run.wall_s,
                     run.peak_rss_kib,
+                    {h: values_off_standard(lab.registry(h), standard) for h in lab.host_names},
                 )
             )
             print(f"  {scenario.title}: {playbook.name} done in {run.wall_s:.1f} s", flush=True)
@@ -110,7 +125,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--scenario",
         action="append",
         metavar="KEY",
-        help="converge, rerun, audit, audit-drift (default: all)",
+        help="converge, rerun, audit, audit-drift, converge-drift (default: all)",
     )
     parser.add_argument("--json", type=Path, help="also write the measurements here")
     args = parser.parse_args(argv)  # fmt: skip
@@ -130,9 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     env = ansible_env([ROOT / "collections", ansible_windows.ensure()])
     print(_header(args.hosts, args.latency), flush=True)
     measurements: list[Measurement] = []
+    standard = standard_registry()
     try:
         for scenario in scenarios:
-            measurements += run_scenario(scenario, args.hosts, args.latency, env)
+            measurements += run_scenario(scenario, args.hosts, args.latency, env, standard)
     except BenchError as exc:
         print(f"benchmark stopped: {exc}", file=sys.stderr)
         return 1

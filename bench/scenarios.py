@@ -50,6 +50,8 @@ SCENARIOS = (
     Scenario("rerun", "2 re-run, converged", True, False, False),
     Scenario("audit", "3 check mode, converged", True, False, True),
     Scenario("audit-drift", "4 check mode, drifted", True, True, True),
+    # Beyond cost: what each playbook repairs. The writes column shows what it changed.
+    Scenario("converge-drift", "5 converge drifted hosts", True, True, False),
 )
 
 # Seeded on every host through the lab's control API (as "someone else": not counted as

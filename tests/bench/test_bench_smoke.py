@@ -18,7 +18,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import ansible_windows  # noqa: E402
-from bench.figures import markdown_table, measure, ratio_table  # noqa: E402
+from bench.figures import markdown_table, measure, ratio_table, values_off_standard  # noqa: E402
 from bench.labctl import LabSession  # noqa: E402
 from bench.playbook_run import ansible_env, parse_recap, run_playbook  # noqa: E402
 from bench.scenarios import DRIFT, HANDROLLED, OURS, Playbook  # noqa: E402
@@ -61,6 +61,17 @@ def test_ratio_is_baseline_over_ours_per_scenario():
     theirs = measure("s", "theirs", {"a": _snapshot(module_runs_total=17, requests=97)}, {}, 1.0, 1)
     row = ratio_table([ours, theirs], ours="ours", baseline="theirs").splitlines()[2]
     assert row.startswith("| s | 8.5× | 6.9× | 1.0× | 1.0× |")
+
+
+def test_values_off_standard_counts_missing_extra_and_changed_values_only():
+    dword = {"type": "REG_DWORD", "data": 1}
+    standard = {"HKLM:\\A": {"One": dword, "Two": dword}, "HKLM:\\B": {}}
+    assert values_off_standard({"hklm:\\a": {"one": dword, "TWO": dword}}, standard) == 0
+    drifted = {
+        "HKLM:\\A": {"One": {"type": "REG_SZ", "data": 1}},  # type differs; Two missing
+        "HKLM:\\C": {"Extra": dword},
+    }
+    assert values_off_standard(drifted, standard) == 3
 
 
 def test_the_wheel_pin_is_read_from_requirements(tmp_path):
