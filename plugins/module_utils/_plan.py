@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ansible_collections.winra.remote_assistance.plugins.module_utils._errors import HostStateError
 from ansible_collections.winra.remote_assistance.plugins.module_utils._registry_values import (
+    REG_TYPES,
     KeySnapshot,
     RegValue,
     name_key,
@@ -147,6 +149,13 @@ def _expect(value: RegValue | None) -> dict:
 def _plan_value(want, current: CurrentState, plan: Plan) -> None:
     path = normalise_path(want.path)
     actual = current.value(path, want.name)
+    if actual is not None and actual.type not in REG_TYPES:
+        # The engine reports types outside the contract (REG_NONE, REG_LINK, ...) as REG_OTHER
+        # without data, so a compare-and-swap on them is impossible: stop and say so.
+        raise HostStateError(
+            f"Failed to manage value '{path}\\{actual.name}': it has a registry type this "
+            f"collection does not manage ({actual.type}); remove or fix it by hand first"
+        )
     name = actual.name if actual is not None else want.name
     desired = RegValue(name, want.type, want.data) if isinstance(want, WantValue) else None
     label = f"{path}\\{name}"

@@ -190,3 +190,13 @@ def test_second_plan_after_applying_the_first_is_empty():
     second = make_plan(wants, after)
     assert second.changes == [] and second.drift == []
     assert after.value(TS, "fDenyTSConnections").data == 1
+
+
+def test_value_of_a_type_outside_the_contract_stops_the_plan():
+    from ansible_collections.winra.remote_assistance.plugins.module_utils._errors import (
+        HostStateError,
+    )
+
+    current = state({"fAllowUnsolicited": ("REG_OTHER", None)})
+    with pytest.raises(HostStateError, match="REG_OTHER"):
+        make_plan([WantAbsent("offer_policy", TS, "fAllowUnsolicited")], current)
