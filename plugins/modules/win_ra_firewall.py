@@ -154,7 +154,7 @@ seealso:
     description: How to configure a computer to receive Offer Remote Assistance offers.
     link: https://support.microsoft.com/kb/301527
 author:
-  - winra.remote_assistance maintainers
+  - winra.remote_assistance maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -79,7 +79,7 @@ seealso:
   - module: winra.remote_assistance.win_offer_ra
   - module: winra.remote_assistance.win_ra_firewall
 author:
-  - winra.remote_assistance maintainers
+  - winra.remote_assistance maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
