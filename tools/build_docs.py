@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from collection_tree import ROOT, load_galaxy, make_tree
@@ -47,6 +48,35 @@ default_role = "any"
 suppress_warnings = ["ref.ref", "ref.any", "ref.option"]
 """
 
+INDEX_RST = """\
+.. _docsite_root_index:
+
+{fqcn}
+{underline}
+
+Reference documentation of every module, plugin and role of the {fqcn} collection.
+The guides for Windows administrators are in the collection's ``docs/guides/``.
+
+.. toctree::
+   :maxdepth: 2
+   :caption: Collection:
+
+   collections/index
+
+.. toctree::
+   :maxdepth: 1
+   :caption: Plugin indexes:
+   :glob:
+
+   collections/index_*
+
+.. toctree::
+   :maxdepth: 1
+   :caption: Reference indexes:
+
+   collections/environment_variables
+"""
+
 ANTSIBULL_CFG = """\
 breadcrumbs = true
 indexes = true
@@ -56,8 +86,10 @@ add_antsibull_docs_version = false
 
 
 def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> None:
-    print("docs:", " ".join(cmd), file=sys.stderr)
+    print("docs:", " ".join(cmd), file=sys.stderr, flush=True)
+    started = time.monotonic()
     subprocess.run(cmd, cwd=cwd, env=env, check=True)
+    print(f"docs: ... {time.monotonic() - started:.1f}s", file=sys.stderr, flush=True)
 
 
 def docs_env(work: Path, collections_root: Path) -> dict[str, str]:
@@ -82,6 +114,8 @@ def build_site(fqcn: str, work: Path, env: dict[str, str]) -> None:
     rst.mkdir(parents=True, mode=0o700)  # antsibull-docs insists on a private output dir
     (sphinx / "conf.py").write_text(SPHINX_CONF.format(fqcn=fqcn), encoding="utf-8")
     (sphinx / "antsibull-docs.cfg").write_text(ANTSIBULL_CFG, encoding="utf-8")
+    index = INDEX_RST.format(fqcn=fqcn, underline="=" * len(fqcn))
+    (rst / "index.rst").write_text(index, encoding="utf-8")
     run(
         [str(BIN / "antsibull-docs"), "--config-file", "antsibull-docs.cfg", "collection",
          "--use-current", "--fail-on-error", "--dest-dir", "rst", fqcn],
