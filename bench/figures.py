@@ -50,6 +50,9 @@ class Measurement:
     wall_s: float
     peak_rss_kib: int
 
+    def mean(self, counter: str) -> float:
+        return self.totals[counter] / self.hosts
+
     def count(self, counter: str) -> int:
         """The per-host figure when every host agrees (the expected case)."""
         low, high = self.per_host[counter]
@@ -94,25 +97,26 @@ def measure(
 
 
 def _span(low: float, high: float, fmt: str = "{:,.0f}") -> str:
-    # Hosts from 127.0.0.10 on send one more byte of Host header per request: a real but
-    # invisible difference at KiB precision, so equal-looking figures print once.
     shown_low, shown_high = fmt.format(low), fmt.format(high)
     return shown_low if shown_low == shown_high else f"{shown_low}–{shown_high}"
 
 
-def _cell(key: str, span: tuple[int, int]) -> str:
+def _cell(m: Measurement, key: str) -> str:
     if key in BYTE_COUNTERS:
-        return _span(span[0] / 1024, span[1] / 1024, "{:,.1f}")
-    return _span(*span)
+        # Hosts from 127.0.0.10 on send one byte more per request (a longer Host header),
+        # so bytes are a fleet mean; every other count is the same on every host.
+        return f"{m.mean(key) / 1024:,.1f}"
+    return _span(*m.per_host[key])
 
 
 def markdown_table(measurements: list[Measurement]) -> str:
     """Counts per host (deterministic), then the run's wall time and controller peak RSS."""
-    headings = ["scenario", "playbook", *(h + " /host" for _k, h in COUNTS)]
+    headings = ["scenario", "playbook"]
+    headings += [h + (" /host (mean)" if k in BYTE_COUNTERS else " /host") for k, h in COUNTS]
     headings += ["changed tasks /host", OFF_STANDARD[1] + " /host", "wall s", "peak RSS MiB"]
     lines = ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
     for m in measurements:
-        cells = [m.scenario, m.playbook, *(_cell(k, m.per_host[k]) for k, _h in COUNTS)]
+        cells = [m.scenario, m.playbook, *(_cell(m, k) for k, _h in COUNTS)]
         off = m.per_host.get(OFF_STANDARD[0])
         cells += [_span(*m.changed_per_host), _span(*off) if off else "–"]
         cells += [f"{m.wall_s:.1f}", f"{m.peak_rss_kib / 1024:.0f}"]
@@ -134,7 +138,7 @@ def ratio_table(measurements: list[Measurement], ours: str, baseline: str) -> st
             continue
         cells = [scenario]
         for key, _h in keys:
-            mine, theirs = pair[ours].per_host[key][1], pair[baseline].per_host[key][1]
+            mine, theirs = pair[ours].mean(key), pair[baseline].mean(key)
             cells.append(f"{theirs / mine:.1f}×" if mine else "–")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

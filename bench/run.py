@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 from dataclasses import asdict
@@ -101,7 +102,8 @@ def _header(hosts: int, latency: str) -> str:
         f"winra.remote_assistance benchmark: {hosts} lab hosts, latency `{latency}`, "
         f"ansible-core {version('ansible-core')}, pywinrm {version('pywinrm')}, "
         f"ansible.windows {ansible_windows.installed_version()}, "
-        f"Python {platform.python_version()}, forks 50"
+        f"Python {platform.python_version()}, forks 50, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f} at start"
     )
 
 
