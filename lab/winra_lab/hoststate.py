@@ -6,7 +6,7 @@ from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 
 from winra_lab.firewall import FirewallRule
-from winra_lab.registry import Registry, normalise_path, same_path
+from winra_lab.registry import Registry, data_from_json, normalise_path, same_path
 
 
 @dataclass
@@ -52,7 +52,34 @@ class RegistryFaults:
             isinstance(after, bool) or not isinstance(after, int) or after < 0
         ):
             raise ValueError(f"fail_write_after must be a non-negative integer, got {after!r}")
+        for change in faults.change_before_apply:
+            _check_external_change(change)
         return faults
+
+
+_EXTERNAL_FIELDS = {
+    "set_value": ("path", "name", "type", "data"),
+    "delete_value": ("path", "name"),
+    "set_rule": ("name", "enabled", "profiles"),
+}
+
+
+def _check_external_change(change: dict) -> None:
+    """Refuse a change_before_apply item now rather than in the middle of an apply."""
+    fields = _EXTERNAL_FIELDS.get(change.get("op"))
+    if fields is None:
+        raise ValueError(
+            f"change_before_apply: op must be one of {', '.join(_EXTERNAL_FIELDS)}: {change!r}"
+        )
+    missing = [f for f in fields if f not in change]
+    if missing:
+        raise ValueError(
+            f"change_before_apply: {change['op']} needs {', '.join(missing)}: {change!r}"
+        )
+    if "path" in fields:
+        normalise_path(change["path"])
+    if change["op"] == "set_value":
+        data_from_json(change["type"], change["data"])
 
 
 class AccountDirectory(MutableMapping):

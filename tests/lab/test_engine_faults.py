@@ -195,7 +195,24 @@ def test_faults_survive_the_json_round_trip():
 
 
 @pytest.mark.parametrize(
-    "faults", [{"fail_write_after": -1}, {"fail_write_after": True}, {"bogus": 1}]
+    "faults",
+    [
+        {"fail_write_after": -1},
+        {"fail_write_after": True},
+        {"bogus": 1},
+        {"deny_keys": ["HKCU:\\Software"]},
+        {"change_before_apply": [{"op": "rename", "path": TS, "name": "x"}]},
+        {
+            "change_before_apply": [
+                {"op": "set_value", "path": TS, "name": "x", "type": "REG_DWORD"}
+            ]
+        },
+        {
+            "change_before_apply": [
+                {"op": "set_value", "path": TS, "name": "x", "type": "REG_DWORD", "data": -1}
+            ]
+        },
+    ],
 )
 def test_invalid_faults_are_refused(faults):
     with pytest.raises(ValueError):
