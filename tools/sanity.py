@@ -14,7 +14,8 @@ Usage:
 Tests are run with `--venv --python 3.11`: ansible-test makes its own pinned virtual
 environments (pylint, voluptuous, ...) under ~/.ansible/test, so the project's venv does not
 carry sanity's dependencies. Tests that need PowerShell are skipped by name when `pwsh` is
-not on PATH (see SKIPPED_WITHOUT_PWSH); with `pwsh` present they run.
+not on PATH (see PSLINT_REASON below); with `pwsh` present they run. No test is listed in
+tests/sanity/ignore-*.txt.
 """
 
 from __future__ import annotations
@@ -31,9 +32,15 @@ from collection_tree import ROOT, make_tree, shipped_files
 
 PYTHON_VERSION = "3.11"
 
-# pslint runs PSScriptAnalyzer under pwsh; without pwsh it can only be skipped.
-# (The PowerShell half of validate-modules is skipped per file in tests/sanity/ignore-*.txt.)
-SKIPPED_WITHOUT_PWSH = {"pslint": "needs pwsh (PowerShell 7) to run PSScriptAnalyzer"}
+# Without pwsh (PowerShell 7) these cannot run; they are skipped by name, never ignored
+# (ansible-lint's production profile forbids such ignores, and Automation Hub's import runs
+# sanity with pwsh, where they do run):
+# - pslint: PSScriptAnalyzer runs under pwsh;
+# - validate-modules on PowerShell modules: it runs the module under pwsh to read its
+#   Ansible.Basic argument spec, and stops with an error when pwsh is missing. Their .py
+#   documentation files are still validated.
+PSLINT_REASON = "needs pwsh (PowerShell 7) to run PSScriptAnalyzer"
+PS_VALIDATE_REASON = "needs pwsh to read an Ansible.Basic argument spec"
 
 
 def ensure_pip_bootstrap(python: str = PYTHON_VERSION) -> None:
@@ -56,22 +63,40 @@ def ensure_pip_bootstrap(python: str = PYTHON_VERSION) -> None:
         shutil.copyfile(Path(__file__).with_name("pip_bootstrap.py"), script)
 
 
-def pwsh_skips() -> list[str]:
-    if shutil.which("pwsh"):
-        return []
-    args = []
-    for test, reason in SKIPPED_WITHOUT_PWSH.items():
-        print(f"sanity: skipping {test}: {reason}", file=sys.stderr)
-        args += ["--skip-test", test]
-    return args
+def powershell_modules(collection: Path) -> list[str]:
+    return sorted(
+        str(p.relative_to(collection)) for p in (collection / "plugins" / "modules").glob("*.ps1")
+    )
 
 
-def ansible_test_command(extra: list[str]) -> list[str]:
+def invocations(collection: Path, extra: list[str], have_pwsh: bool) -> list[list[str]]:
+    """The ansible-test sanity argument lists to run (two without pwsh, see above)."""
+    if have_pwsh:
+        return [extra]
+    ps_modules = powershell_modules(collection)
+    exclude = [arg for path in ps_modules for arg in ("--exclude", path)]
+    for path in ps_modules:
+        print(f"sanity: validate-modules skips {path}: {PS_VALIDATE_REASON}", file=sys.stderr)
+    if "--test" in extra:  # the caller chose the tests; only keep pwsh out of them
+        tests = {extra[i + 1] for i, arg in enumerate(extra[:-1]) if arg == "--test"}
+        return [extra + exclude] if "validate-modules" in tests else [extra]
+    print(f"sanity: skipping pslint: {PSLINT_REASON}", file=sys.stderr)
+    everything_else = [*extra, "--skip-test", "pslint", "--skip-test", "validate-modules"]
+    return [everything_else, [*extra, "--test", "validate-modules", *exclude]]
+
+
+def ansible_test_command(args: list[str]) -> list[str]:
     ansible_test = Path(sys.executable).parent / "ansible-test"
-    cmd = [str(ansible_test), "sanity", "--venv", "--python", PYTHON_VERSION, "--color", "no"]
-    if "--test" not in extra:
-        cmd += pwsh_skips()
-    return cmd + extra
+    return [
+        str(ansible_test),
+        "sanity",
+        "--venv",
+        "--python",
+        PYTHON_VERSION,
+        "--color",
+        "no",
+        *args,
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,9 +120,11 @@ def main(argv: list[str] | None = None) -> int:
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
         env.pop("ANSIBLE_CONFIG", None)
         ensure_pip_bootstrap()
-        cmd = ansible_test_command(extra)
-        print("sanity:", " ".join(cmd), f"(in {target})", file=sys.stderr)
-        rc = subprocess.run(cmd, cwd=target, env=env, check=False).returncode
+        rc = 0
+        for run_args in invocations(target, extra, have_pwsh=bool(shutil.which("pwsh"))):
+            cmd = ansible_test_command(run_args)
+            print("sanity:", " ".join(cmd), f"(in {target})", file=sys.stderr, flush=True)
+            rc = subprocess.run(cmd, cwd=target, env=env, check=False).returncode or rc
         if args.keep:
             print(f"sanity: tree kept at {target}", file=sys.stderr)
         return rc
