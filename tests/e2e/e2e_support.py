@@ -282,3 +282,18 @@ def start_lab(profiles: list[str], inventory: Path, **options) -> RunningLab:
     lab = Lab(hosts=len(profiles), profiles=profiles, inventory_path=inventory, **options)
     lab.start()
     return RunningLab(lab)
+
+
+def lab_cli(run_dir: Path, *args: str, timeout: float = 180) -> str:
+    """`python -m winra_lab --run-dir RUN_DIR ARGS...`; returns stdout, raises on failure."""
+    done = subprocess.run(
+        [sys.executable, "-m", "winra_lab", "--run-dir", str(run_dir), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"winra_lab {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
