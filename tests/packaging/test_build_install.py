@@ -53,6 +53,7 @@ FORBIDDEN_PREFIXES = (
     "tests/packaging/",
     "tests/contract/",
     "tests/fixtures/",
+    "tests/bench/",
     "docs/site/",
     "build/",
     "dist/",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from artifact_tools import ROOT, run, tool
+from artifact_tools import ROOT, isolated_env, run, tool
 from bindep.depends import Depends
 from packaging.requirements import Requirement
 
@@ -60,8 +60,10 @@ def test_create_writes_a_complete_build_context(context, artifact):
 @pytest.fixture(scope="module")
 def galaxy_stage_install(context, isolated, tmp_path_factory) -> Path:
     """Install the collection from the context as the image's galaxy stage does (in _build)."""
-    _work, env = isolated
+    work, _env = isolated
     target = tmp_path_factory.mktemp("ee-collections")
+    # its own collections path: an install elsewhere in the session must not satisfy it
+    env = isolated_env(target, work / "empty-ansible.cfg")
     build_dir = context / "_build"
     run(
         [
