@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from winra_lab import wire_faults
-from winra_lab.registry import RegistryError
+from winra_lab.registry import RegistryError, data_from_json, data_to_json
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,8 @@ def edit_registry(host, ops: list) -> dict:
             with registry.as_external_actor():
                 for op in ops:
                     if op["op"] == "set":
-                        registry.set_value(op["path"], op["name"], op["type"], op["data"])
+                        data = data_from_json(op["type"], op["data"])
+                        registry.set_value(op["path"], op["name"], op["type"], data)
                     else:
                         registry.delete_value(op["path"], op["name"])
         except (RegistryError, ValueError, KeyError, TypeError) as exc:
@@ -109,7 +110,7 @@ def read_value(host, path: str, name: str) -> dict:
         "name": value.name,
         "present": True,
         "type": value.type,
-        "data": value.data,
+        "data": data_to_json(value.type, value.data),
     }
 
 

@@ -132,3 +132,10 @@ def test_save_without_state_dir_is_a_conflict():
     with Lab(hosts=1) as lab, pytest.raises(ControlCallError) as caught:
         lab.control("POST", "/save")
     assert caught.value.status == 409
+
+
+def test_binary_values_travel_as_hex_both_ways(lab):
+    binary = {"path": POLICY, "name": "Blob", "type": "REG_BINARY", "data": "00ff10"}
+    lab.control("PUT", "/hosts/ws001/registry", binary)
+    got = lab.control("GET", "/hosts/ws001/registry?" + urlencode({"path": POLICY, "name": "Blob"}))
+    assert got["type"] == "REG_BINARY" and got["data"] == "00ff10"
