@@ -112,8 +112,13 @@ def test_handrolled_playbook_reaches_the_same_registry_as_the_role(ansible_envir
         _converge(lab, HANDROLLED, ansible_environment, tmp_path / "handrolled.log")
         handrolled = lab.registry(host)
 
+    with LabSession(1, profile="compliant") as lab:
+        compliant = lab.registry(lab.host_names[0])
+
     assert ours != fresh
     assert handrolled == ours
+    # `bench/run.py --quick` seeds converged hosts from this profile instead of converging.
+    assert compliant == ours
     programs = ours["HKLM:\\SOFTWARE\\Policies\\Microsoft\\WindowsFirewall\\StandardProfile"
                     "\\AuthorizedApplications\\List"]  # fmt: skip
     assert any("Remote Assistance \u2013 Windows Messenger and Voice" in name for name in programs)
