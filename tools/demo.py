@@ -210,7 +210,7 @@ def main() -> int:
     if left:
         print(
             f"{left} host(s) could not converge, by design of their lab profile: "
-            "their reasons are listed above, nothing was half-written on them."
+            "their reasons are listed above."
         )
     return 0
 
