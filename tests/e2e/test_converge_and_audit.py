@@ -76,6 +76,23 @@ def test_site_converges_every_spec_value_and_a_second_run_writes_nothing(lab, tm
         assert engine_runs(counters[name]) == (2, 0), name
 
 
+def test_check_mode_on_fresh_hosts_reports_changes_and_writes_nothing(lab, tmp_path):
+    before = {name: lab.client.registry(name) for name in lab.names}
+
+    run = run_playbook("site.yml", lab.inventory, tmp_path, extra_args=("--check", "--diff"))
+
+    assert run.returncode == 0, run.output[-4000:]
+    assert run.changed_hosts() == set(lab.names)
+    # The diff names the values that would be written, the en dash intact.
+    assert "fAllowUnsolicitedFullControl" in run.output
+    assert "Remote Assistance \u2013 Windows Messenger and Voice" in run.output
+    counters = lab.client.counters()
+    for name in lab.names:
+        assert writes(counters[name]) == 0, name
+        assert engine_runs(counters[name]) == (0, 2), name
+        assert lab.client.registry(name) == before[name]
+
+
 def test_the_en_dash_of_the_kb_program_name_is_byte_exact_in_the_registry(lab, tmp_path):
     converge(lab, tmp_path)
     helpctr = KB_PROGRAMS[2]
