@@ -20,6 +20,13 @@ from pathlib import Path
 from link_collection import link
 
 REPO = Path(__file__).resolve().parent.parent
+# The report's own wording, from the collection this checkout links (tools/link_collection.py).
+sys.path.insert(0, str(link(REPO).parents[2]))
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fleet_report import (  # noqa: E402
+    format_drift_item,
+    host_summary,
+)
+
 BIN = Path(sys.executable).parent
 STANDARD = REPO / "examples" / "lab" / "hosts.yml"
 RUN_DIR = REPO / ".lab" / "demo"
@@ -101,37 +108,13 @@ def show_report(report: dict, elapsed: float) -> None:
         print(
             f"  {record['host']:<20} {record['status']:<11} [{profile}: {PROFILES.get(profile, '')}]"
         )
-        if record["status"] != "drifted":
-            print(f"      {record['msg']}")
-        elif len(record["drift"]) <= MAX_ITEMS:
-            for item in record["drift"]:
-                print(f"      {describe(item)}")
+        if record["status"] == "drifted" and len(record["drift"]) <= MAX_ITEMS:
+            lines = [format_drift_item(item) for item in record["drift"]]
+            lines += [f"warning: {warning}" for warning in record["warnings"]]
         else:
-            print(f"      {len(record['drift'])} values differ: {settings_of(record)}")
-        for warning in record["warnings"]:
-            print(f"      warning: {warning}")
-
-
-def settings_of(record: dict) -> str:
-    counts: dict[str, int] = {}
-    for item in record["drift"]:
-        counts[item["setting"]] = counts.get(item["setting"], 0) + 1
-    return ", ".join(f"{name} ({count})" for name, count in counts.items())
-
-
-def describe(item: dict) -> str:
-    def show(value):
-        if value is None:
-            return "absent"
-        if "type" in value:
-            return f"{value['type']} {value['data']!r}"
-        return f"{'enabled' if value.get('enabled') else 'disabled'} {value.get('profiles')}"
-
-    key = item["path"].split("\\")[-1]
-    return (
-        f"{item['setting']}: {key}\\{item['name']} is {show(item['actual'])}, "
-        f"should be {show(item['expected'])}"
-    )
+            lines = host_summary(record).splitlines()
+        for line in lines:
+            print(f"      {line}")
 
 
 def host_profiles() -> dict[str, str]:
@@ -167,7 +150,6 @@ def main() -> int:
     parser.add_argument("--latency", choices=("none", "realistic"), default="realistic")
     args = parser.parse_args()
 
-    link(REPO)
     shutil.rmtree(REPORTS, ignore_errors=True)
     REPORTS.mkdir(parents=True)
     if (RUN_DIR / "run.json").exists():
