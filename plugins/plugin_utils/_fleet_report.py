@@ -5,7 +5,7 @@
 Internal use only. Pure functions, no Ansible imports, so that the filter plugin stays a
 thin wrapper and the decisions here can be tested without a controller.
 
-Input, per host (what playbooks/audit.yml records on every host; any part may be missing):
+Input, per host (what playbooks/audit.yml collects from hostvars; any part may be missing):
 
     {"policy": <registered win_offer_ra result>,
      "firewall": <registered win_ra_firewall result>,
