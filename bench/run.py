@@ -157,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     env = ansible_env([ROOT / "collections", ansible_windows.ensure()])
-    print(_header(args.hosts, args.latency), flush=True)
+    header = _header(args.hosts, args.latency)  # once: it records the load at the start
+    print(header, flush=True)
     measurements: list[Measurement] = []
     standard = standard_registry()
     try:
@@ -178,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(
             json.dumps(
-                {"header": _header(args.hosts, args.latency),
+                {"header": header,
                  "measurements": [asdict(m) for m in measurements]},
                 indent=1,
             ),
