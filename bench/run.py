@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 from dataclasses import asdict
 from importlib.metadata import version
@@ -156,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
+    # `make venv` links the checkout into ./collections; do it here too for direct runs.
+    subprocess.run([sys.executable, str(ROOT / "tools" / "link_collection.py")], check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
     env = ansible_env([ROOT / "collections", ansible_windows.ensure()])
     header = _header(args.hosts, args.latency)  # once: it records the load at the start
     print(header, flush=True)
