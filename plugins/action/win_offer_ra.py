@@ -29,7 +29,7 @@ class ActionModule(EngineAction):
         return {
             "keys": policy.keys_to_read(options),
             "accounts": policy.accounts_to_resolve(options),
-            "firewall_rules": [],
+            "firewall_rules": list(options.require_firewall_rules),
         }
 
     def desired(self, options, current):

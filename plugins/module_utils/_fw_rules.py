@@ -35,15 +35,9 @@ def rules_wants(options, current: CurrentState) -> list:
     wants = []
     for name in options.rules:
         rule = current.rule(name)
-        if rule is None or not rule.get("exists"):
-            if options.state == "absent":
-                continue
-            raise HostStateError(
-                f"Failed to enable firewall rule '{name}': it does not exist on this host."
-                " Remote Assistance is an optional feature on Windows Server (install the"
-                " Remote-Assistance feature first); no replacement rule is created."
-            )
-        _check_group(name, rule)
+        if (rule is None or not rule.get("exists")) and options.state == "absent":
+            continue
+        check_usable_rule(name, rule)
         current_profiles = set(rule.get("profiles") or [])
         if options.state == "present":
             profiles = _ordered(current_profiles | set(options.profiles))
@@ -54,7 +48,14 @@ def rules_wants(options, current: CurrentState) -> list:
     return wants
 
 
-def _check_group(name: str, rule: dict) -> None:
+def check_usable_rule(name: str, rule: dict | None) -> None:
+    """Raise HostStateError unless the rule exists and belongs to the Remote Assistance group."""
+    if rule is None or not rule.get("exists"):
+        raise HostStateError(
+            f"Failed to enable firewall rule '{name}': it does not exist on this host."
+            " Remote Assistance is an optional feature on Windows Server (install the"
+            " Remote-Assistance feature first); no replacement rule is created."
+        )
     group = rule.get("group")
     if (group or "").casefold() != REMOTE_ASSISTANCE_GROUP.casefold():
         raise HostStateError(

@@ -34,6 +34,7 @@ ARGUMENT_SPEC = {
     "helpers_mode": {"type": "str", "choices": list(HELPERS_MODES), "default": "exact"},
     "validate_helpers": {"type": "bool", "default": False},
     "dcom": {"type": "bool", "default": True},
+    "require_firewall_rules": {"type": "list", "elements": "str", "default": []},
     "solicited": {
         "type": "dict",
         "default": None,
@@ -68,6 +69,7 @@ class OfferOptions:
     validate_helpers: bool = False
     dcom: bool = True
     solicited: SolicitedOptions | None = None
+    require_firewall_rules: tuple[str, ...] = ()
 
 
 def validate_options(params: dict) -> tuple[OfferOptions, list[str]]:
@@ -85,6 +87,7 @@ def validate_options(params: dict) -> tuple[OfferOptions, list[str]]:
         validate_helpers=bool(params.get("validate_helpers", False)),
         dcom=bool(params.get("dcom", True)),
         solicited=_solicited(params.get("solicited")),
+        require_firewall_rules=_rule_names(params.get("require_firewall_rules") or []),
     )
     return options, _warnings(options)
 
@@ -111,6 +114,17 @@ def _solicited(raw: dict | None) -> SolicitedOptions | None:
             raw, "max_ticket_expiry_unit", TICKET_UNITS, "hours", prefix="solicited."
         ),
     )
+
+
+def _rule_names(names: list) -> tuple[str, ...]:
+    for index, name in enumerate(names):
+        if not name or name != name.strip():
+            raise OptionError(
+                f"require_firewall_rules[{index}]",
+                name,
+                "must be a rule Name without spaces around it",
+            )
+    return tuple(names)
 
 
 def _choice(params: dict, name: str, choices: tuple, default: str, prefix: str = "") -> str:

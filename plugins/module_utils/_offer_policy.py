@@ -24,6 +24,9 @@ from ansible_collections.winra.remote_assistance.plugins.module_utils._accounts 
 from ansible_collections.winra.remote_assistance.plugins.module_utils._errors import (
     HostStateError,
 )
+from ansible_collections.winra.remote_assistance.plugins.module_utils._fw_rules import (
+    check_usable_rule,
+)
 from ansible_collections.winra.remote_assistance.plugins.module_utils._plan import (
     CurrentState,
     WantAbsent,
@@ -120,6 +123,10 @@ def desired(options: object, current: CurrentState) -> list:
     """Every want of the task; raises HostStateError when the host cannot take it."""
     _check_edition(options, current.facts)
     _check_accounts(options, current)
+    # A preflight for the firewall task that follows (rules backend): a host that lacks the
+    # rules fails here, before the policy is written, not after.
+    for name in options.require_firewall_rules:
+        check_usable_rule(name, current.rule(name))
     wants = _table_wants(OFFER_TABLE[options.state], options)
     wants += _helper_wants(options, current)
     if options.dcom:

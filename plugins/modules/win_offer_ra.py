@@ -102,6 +102,20 @@ options:
       - V(false) leaves the value alone; the module never writes C(N).
     type: bool
     default: true
+  require_firewall_rules:
+    description:
+      - Names (IDs) of built-in Windows Firewall rules that must exist, in the Remote
+        Assistance group C(@FirewallAPI.dll,-33002), before anything is written.
+      - A preflight for a M(winra.remote_assistance.win_ra_firewall) task with
+        O(winra.remote_assistance.win_ra_firewall#module:backend=rules) that follows. A host
+        without the Remote Assistance feature (an optional feature on Windows Server) then
+        fails here, with nothing written, instead of ending with the policy on and the
+        firewall closed.
+      - The rules are read in the same engine run as the policy; no round trip is added.
+    type: list
+    elements: str
+    default: []
+    version_added: 1.0.0
   solicited:
     description:
       - The B(Solicited Remote Assistance) policy (invitations), in the same
