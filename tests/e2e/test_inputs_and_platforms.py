@@ -117,9 +117,10 @@ def test_norwegian_host_in_rules_mode_converges_by_rule_name(lab, tmp_path):
     assert writes(lab.client.counters()[host]) == 0
 
 
-def test_server_without_remote_assistance_fails_clearly_and_opens_nothing(lab, tmp_path):
+def test_server_without_remote_assistance_fails_clearly_and_writes_nothing(lab, tmp_path):
     host = lab.by_profile("server-no-ra")[0]
     before = lab.client.host(host)["state"]
+    lab.client.reset_counters()
 
     run = run_playbook("site.yml", lab.inventory, tmp_path, extra_vars=RULES_MODE, limit=host)
 
@@ -129,6 +130,8 @@ def test_server_without_remote_assistance_fails_clearly_and_opens_nothing(lab, t
     after = lab.client.host(host)["state"]
     assert after["firewall_writes"] == 0
     assert after["firewall_rules"] == before["firewall_rules"], "no replacement rule"
-    firewall_before = {k: v for k, v in before["registry"].items() if k.startswith(FIREWALL)}
-    firewall_after = {k: v for k, v in after["registry"].items() if k.startswith(FIREWALL)}
-    assert firewall_after == firewall_before
+    # The policy task's preflight failed the host: nothing at all was written, not even
+    # the policy, and only that one engine run (the read) reached the host.
+    assert after["registry"] == before["registry"]
+    assert writes(lab.client.counters()[host]) == 0
+    assert lab.client.counters()[host]["module_runs_total"] == 1

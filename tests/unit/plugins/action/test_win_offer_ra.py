@@ -280,3 +280,45 @@ def test_every_always_returned_key_is_present(
     assert {"drift", "engine_runs", "helpers"} <= set(ALWAYS)
     for key in [*ALWAYS, "changed"]:
         assert key in result, key
+
+
+DCOM_RULE = "RemoteAssistance-DCOM-In-TCP-NoScope-Active"
+
+
+def _rule(group="@FirewallAPI.dll,-33002", exists=True):
+    return {
+        "name": DCOM_RULE,
+        "exists": exists,
+        "enabled": False,
+        "profiles": ["domain"],
+        "group": group if exists else None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("rule", "fragment"),
+    [
+        (_rule(exists=False), "does not exist on this host"),
+        (_rule(group="@Other.dll,-1"), "not the Remote Assistance group"),
+    ],
+)
+def test_required_firewall_rules_are_checked_in_the_read_before_any_write(
+    run_action, engine, rule, fragment
+):
+    fake = engine(DRIFTED, firewall_rules=[rule])
+    result = run_action(ActionModule, {**ARGS, "require_firewall_rules": [DCOM_RULE]}, fake)
+    assert fake.actions == ["read"]
+    assert fake.calls[0]["module_args"]["firewall_rules"] == [DCOM_RULE]
+    assert result["failed"] is True and fragment in result["msg"] and DCOM_RULE in result["msg"]
+
+
+def test_present_required_rule_lets_the_policy_converge(run_action, engine):
+    fake = engine(DRIFTED, firewall_rules=[_rule()])
+    result = run_action(ActionModule, {**ARGS, "require_firewall_rules": [DCOM_RULE]}, fake)
+    assert fake.actions == ["read", "apply"] and result["changed"] is True
+
+
+def test_no_required_rules_means_none_are_read(run_action, engine):
+    fake = engine(COMPLIANT)
+    run_action(ActionModule, ARGS, fake)
+    assert fake.calls[0]["module_args"]["firewall_rules"] == []
