@@ -29,6 +29,17 @@ test: venv
 test-unit: venv
 	$(PY) -m pytest tests/unit tests/contract $(PYTEST_ARGS)
 
+test-lab: venv
+	$(PY) -m pytest tests/lab -m "not slow" $(PYTEST_ARGS)
+
+test-e2e: venv
+	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+# Counts that do not vary from run to run (round trips, bytes, registry writes), ours vs
+# one win_regedit task per value; wall time as secondary information. BENCH_ARGS=--quick.
+bench: venv
+	$(PY) bench/run.py $(BENCH_ARGS)
+
 # Lint: each part has its own target, so a developer can run one.
 lint: lint-python lint-ansible sanity
 
@@ -52,4 +63,4 @@ build: venv
 	$(PY) tools/build_and_check.py
 
 clean:
-	rm -rf $(VENV) collections build dist .pytest_cache .ruff_cache .lab reports
+	rm -rf $(VENV) collections build dist .pytest_cache .ruff_cache .lab reports .cache
