@@ -88,7 +88,7 @@ class Script:
     @cached_property
     def statements(self) -> list[Node]:
         lists = [c for c in self.root.children if c.type == "statement_list"]
-        return [c for c in lists[0].named_children] if lists else []
+        return list(lists[0].named_children) if lists else []
 
     @cached_property
     def functions(self) -> dict[str, Node]:
@@ -165,7 +165,7 @@ class Script:
     def calls(self, function: Node) -> set[str]:
         return {
             name
-            for name, _, _, node in self.all_commands
+            for name, _unused, _unused2, node in self.all_commands
             if name in self.functions and function.start_byte <= node.start_byte < function.end_byte
         }
 
@@ -289,7 +289,7 @@ def contract_error_kinds() -> list[str]:
 def error_kind_problems(script: Script) -> list[str]:
     raised = {
         text(args[0]).strip("'")
-        for name, args, _, _ in script.commands()
+        for name, args, _unused, _unused2 in script.commands()
         if name == "stop-engine" and args
     }
     kinds = set(contract_error_kinds())
@@ -300,9 +300,11 @@ def error_kind_problems(script: Script) -> list[str]:
 
 def forbidden_problems(script: Script) -> list[str]:
     problems = [
-        f"forbidden command {name}" for name, *_ in script.all_commands if name in FORBIDDEN_CMDLETS
+        f"forbidden command {name}"
+        for name, *_unused in script.all_commands
+        if name in FORBIDDEN_CMDLETS
     ]
-    for member, _, node in script.invocations():
+    for member, _unused, node in script.invocations():
         if member == "deletesubkeytree":
             problems.append("DeleteSubKeyTree is forbidden: keys are never deleted recursively")
         if member == "deletesubkey" and script.function_of(node) != "remove-keyifempty":
@@ -386,10 +388,12 @@ def check_mode_problems(script: Script) -> list[str]:
     problems = []
     direct = {
         script.function_of(node)
-        for member, _, node in script.invocations()
+        for member, _unused, node in script.invocations()
         if member in WRITE_MEMBERS
     } | {
-        script.function_of(node) for name, _, _, node in script.commands() if name in WRITE_CMDLETS
+        script.function_of(node)
+        for name, _unused, _unused2, node in script.commands()
+        if name in WRITE_CMDLETS
     }
     if None in direct:
         problems.append("the top level writes directly")
@@ -405,7 +409,7 @@ def check_mode_problems(script: Script) -> list[str]:
         changed = not new <= writers
         writers |= new
     problems += [f"{w} can write but is not part of phase 2" for w in sorted(writers - PHASE_TWO)]
-    for name, _, _, node in script.commands():
+    for name, _unused, _unused2, node in script.commands():
         if name == "invoke-writes" and not _guarded_by_check_mode(node):
             problems.append(
                 f"line {node.start_point[0] + 1}: Invoke-Writes is not guarded by check mode"
@@ -444,7 +448,7 @@ def dictionary_call_problems(script: Script) -> list[str]:
     Exception.Data.
     """
     problems = []
-    for member, _, node in script.invocations():
+    for member, _unused, node in script.invocations():
         target = text(node.children[0])
         if member == "contains" and target not in ("$e.Data", "$State"):
             problems.append(f"line {node.start_point[0] + 1}: {target}.Contains(); use ContainsKey")

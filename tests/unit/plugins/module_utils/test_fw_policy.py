@@ -68,9 +68,9 @@ def plan_for(opts, current):
 
 def converge(opts, current):
     """Plan, apply, plan again: the second plan must be empty (idempotence)."""
-    plan, _ = plan_for(opts, current)
+    plan, _unused = plan_for(opts, current)
     after = apply(current, plan.changes)
-    second, _ = plan_for(opts, after)
+    second, _unused = plan_for(opts, after)
     assert second.changes == [] and second.drift == []
     return plan, after
 
@@ -149,7 +149,7 @@ def test_our_data_under_another_name_is_compliant():
             DOMAIN_PORTS: {"135:TCP": ("REG_SZ", OFFER_PORT)},
         }
     )
-    plan, _ = plan_for(options(profiles=["domain"], programs=[]), current)
+    plan, _unused = plan_for(options(profiles=["domain"], programs=[]), current)
     assert plan.changes == []
     assert any("135:TCP = REG_SZ:" + OFFER_PORT in line for line in plan.after)
 
@@ -202,7 +202,7 @@ def test_malformed_foreign_entry_is_kept_with_a_warning():
     assert len(wanted.warnings) == 1
     assert "junk" in wanted.warnings[0] and "135:TCP:*:Maybe:x" in wanted.warnings[0]
     assert "left in place" in wanted.warnings[0]
-    _, after = converge(options(profiles=["domain"], programs=[]), current)
+    _unused, after = converge(options(profiles=["domain"], programs=[]), current)
     assert "junk" in list_data(after, DOMAIN_PORTS)
 
 
@@ -237,7 +237,7 @@ def test_exclusive_removes_foreign_and_malformed_entries():
 def test_exclusive_only_touches_the_profiles_we_manage():
     foreign = "3389:TCP:*:Enabled:Remote Desktop"
     current = state({STANDARD_PORTS: {foreign: ("REG_SZ", foreign)}})
-    plan, _ = plan_for(options(profiles=["domain"], exclusive=True), current)
+    plan, _unused = plan_for(options(profiles=["domain"], exclusive=True), current)
     assert all(c["path"].startswith(ROOT + "\\DomainProfile") for c in plan.changes)
 
 
@@ -250,7 +250,7 @@ def test_exclusive_with_no_entries_empties_the_list_but_leaves_the_flag():
         }
     )
     opts = options(profiles=["domain"], ports=[], programs=[], exclusive=True)
-    plan, _ = converge(opts, current)
+    plan, _unused = converge(opts, current)
     assert [(c["op"], c["name"]) for c in plan.changes] == [("delete_value", foreign)]
 
 
@@ -280,7 +280,7 @@ def test_absent_removes_exactly_our_entries():
 
 
 def test_absent_on_a_clean_host_changes_nothing():
-    plan, _ = plan_for(options(state="absent", exclusive=True), CurrentState())
+    plan, _unused = plan_for(options(state="absent", exclusive=True), CurrentState())
     assert plan.changes == []
 
 
@@ -299,12 +299,12 @@ def test_a_value_named_after_one_entry_holding_another_does_not_contradict():
     second = "3389:TCP:*:Enabled:RD"
     current = state({DOMAIN_PORTS: {OFFER_PORT: ("REG_SZ", second)}})
     opts = options(profiles=["domain"], programs=[], ports=[OFFER_PORT, second])
-    _, after = converge(opts, current)
+    _unused, after = converge(opts, current)
     assert list_data(after, DOMAIN_PORTS) == {OFFER_PORT: OFFER_PORT, second: second}
 
 
 @pytest.mark.parametrize("profiles", [["domain"], ["standard"], ["domain", "standard"]])
 def test_only_requested_profiles_are_touched(profiles):
-    plan, _ = plan_for(options(profiles=profiles), CurrentState())
+    plan, _unused = plan_for(options(profiles=profiles), CurrentState())
     touched = {c["path"].split("\\")[5] for c in plan.changes}
     assert touched == {p.capitalize() + "Profile" for p in profiles}

@@ -33,7 +33,7 @@ def test_legacy_en_dash_is_u2013_in_utf8():
     helpctr = preset_strings("legacy")[1][2]
     assert "\u2013" in helpctr
     assert b"\xe2\x80\x93" in helpctr.encode("utf-8")
-    assert "-" not in helpctr.split(":")[-1]
+    assert "-" not in helpctr.rsplit(":", maxsplit=1)[-1]
 
 
 def test_parsed_presets_format_back_to_the_same_strings():

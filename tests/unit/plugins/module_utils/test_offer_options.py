@@ -42,7 +42,7 @@ def test_defaults_match_the_documented_table():
 
 
 def test_every_option_is_carried_through():
-    options, _ = spec_then_validate(
+    options, _unused = spec_then_validate(
         {
             "state": "enabled",
             "permission": "control",
@@ -67,7 +67,7 @@ def test_every_option_is_carried_through():
 
 
 def test_solicited_defaults_are_the_policy_editor_defaults():
-    options, _ = spec_then_validate({"helpers": ["C\\x"], "solicited": {}})
+    options, _unused = spec_then_validate({"helpers": ["C\\x"], "solicited": {}})
     assert options.solicited == SolicitedOptions("enabled", "view", 1, "hours")
 
 
@@ -101,7 +101,7 @@ def test_ticket_expiry_outside_1_to_99_is_rejected(expiry):
 
 @pytest.mark.parametrize("expiry", [1, 2, 50, 99])
 def test_ticket_expiry_inside_1_to_99_is_accepted(expiry):
-    options, _ = spec_then_validate({"solicited": {"max_ticket_expiry": expiry}})
+    options, _unused = spec_then_validate({"solicited": {"max_ticket_expiry": expiry}})
     assert options.solicited.max_ticket_expiry == expiry
 
 
@@ -118,20 +118,20 @@ def test_duplicate_helpers_are_rejected_after_the_spec():
 
 
 def test_enabled_exact_with_no_helpers_warns():
-    _, warnings = spec_then_validate({})
+    _unused, warnings = spec_then_validate({})
     assert len(warnings) == 1
     assert "empty helper list" in warnings[0]
 
 
 @pytest.mark.parametrize("mode", ["add", "remove"])
 def test_empty_helper_list_in_add_or_remove_mode_does_not_warn(mode):
-    _, warnings = spec_then_validate({"helpers_mode": mode})
+    _unused, warnings = spec_then_validate({"helpers_mode": mode})
     assert warnings == []
 
 
 @pytest.mark.parametrize("state", ["disabled", "absent"])
 def test_helpers_with_a_state_that_clears_the_list_warn(state):
-    _, warnings = spec_then_validate({"state": state, "helpers": ["CONTOSO\\x"]})
+    _unused, warnings = spec_then_validate({"state": state, "helpers": ["CONTOSO\\x"]})
     assert len(warnings) == 1
     assert f"state={state}" in warnings[0]
 
@@ -148,7 +148,7 @@ def test_validate_options_rejects_a_bad_choice_without_the_spec():
 
 
 def test_validate_options_alone_applies_defaults():
-    options, _ = validate_options({"helpers": ["C\\x"]})
+    options, _unused = validate_options({"helpers": ["C\\x"]})
     assert options == OfferOptions(helpers=("C\\x",))
 
 

@@ -63,9 +63,7 @@ def apply(current: CurrentState, changes: list) -> CurrentState:
             del values[existing]
         else:
             values[existing or change["name"]] = (change["type"], change["data"])
-    return state_of(
-        {path: values for path, values in registry.values()}, current.facts, current.accounts
-    )
+    return state_of(dict(registry.values()), current.facts, current.accounts)
 
 
 def plan_for(options: OfferOptions, current: CurrentState):

@@ -83,8 +83,9 @@ def test_other_hives_are_refused(path):
     ],
 )
 def test_comparison_rules(a, b, same):
-    assert same_value(a, b) is same
-    assert same_value(b, a) is same
+    first, second = a, b
+    assert same_value(first, second) is same
+    assert same_value(second, first) is same  # the rules are symmetric
 
 
 @pytest.mark.parametrize(
