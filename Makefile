@@ -3,14 +3,18 @@ PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+SHELL := /bin/bash
+# Some machines' pip configuration names index folders that do not exist; pip warns once
+# per package about them. Keep real errors, drop that noise, keep pip's exit code.
+QUIET_PIP := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }; exit $${PIPESTATUS[0]}
 
 .PHONY: venv demo test test-unit test-lab test-e2e lint lint-python lint-ansible sanity docs build bench clean
 
 $(STAMP): requirements.txt lab/pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e ./lab
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt $(QUIET_PIP)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e ./lab $(QUIET_PIP)
 	touch $(STAMP)
 
 venv: $(STAMP)
