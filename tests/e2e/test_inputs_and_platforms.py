@@ -4,7 +4,7 @@ the Remote Assistance feature, checked on the lab."""
 from __future__ import annotations
 
 import pytest
-from e2e_support import FIREWALL, engine_runs, run_playbook, standard_values, value_in, writes
+from e2e_support import engine_runs, run_playbook, standard_values, value_in, writes
 
 pytestmark = pytest.mark.e2e
 
