@@ -64,7 +64,7 @@ def _run(
 def standard_registry() -> dict:
     """The registry of a lab host with the lab standard applied (the `compliant` profile)."""
     with LabSession(1, profile="compliant") as lab:
-        return lab.registry(lab.host_names[0])
+        return lab.client.registry(lab.host_names[0])
 
 
 def run_scenario(
@@ -86,23 +86,26 @@ def run_scenario(
     with LabSession(hosts, latency=latency, profile="compliant" if seeded else "fresh") as lab:
         for playbook in PLAYBOOKS:
             slug = f"{scenario.key}-{'ours' if playbook is OURS else 'handrolled'}"
-            lab.reset_hosts()
+            lab.client.reset()
             if scenario.converge_first and not seeded:
                 _run(lab, playbook, env, LOG_DIR / f"{slug}-prepare.log")
             if scenario.drift:
                 for host in lab.host_names:
-                    lab.edit_registry(host, list(DRIFT))
-            lab.reset_counters()
+                    lab.client.edit_registry(host, list(DRIFT))
+            lab.client.reset_counters()
             run = _run(lab, playbook, env, LOG_DIR / f"{slug}.log", scenario.check_mode)
             measurements.append(
                 measure(
                     scenario.title,
                     playbook.name,
-                    lab.counters(),
+                    lab.client.counters(),
                     run.recap,
                     run.wall_s,
                     run.peak_rss_kib,
-                    {h: values_off_standard(lab.registry(h), standard) for h in lab.host_names},
+                    {
+                        h: values_off_standard(lab.client.registry(h), standard)
+                        for h in lab.host_names
+                    },
                 )
             )
             print(f"  {scenario.title}: {playbook.name} done in {run.wall_s:.1f} s", flush=True)

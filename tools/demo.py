@@ -19,6 +19,8 @@ from pathlib import Path
 
 from link_collection import link
 
+from winra_lab.client import ControlClient, run_cli
+
 REPO = Path(__file__).resolve().parent.parent
 # The report's own wording, from the collection this checkout links (tools/link_collection.py).
 sys.path.insert(0, str(link(REPO).parents[2]))
@@ -42,16 +44,16 @@ RULES_BACKEND = {
 
 
 def lab(*args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "winra_lab", "--run-dir", str(RUN_DIR), *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"python -m winra_lab {' '.join(args)} failed:\n{done.stderr}")
-    return done.stdout
+    """`python -m winra_lab --run-dir RUN_DIR ARGS...`; a failure ends the demo with its output."""
+    try:
+        return run_cli(RUN_DIR, *args)
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
+
+
+def lab_client() -> ControlClient:
+    """The control API of the lab `start` recorded in RUN_DIR."""
+    return ControlClient.from_run_dir(RUN_DIR)
 
 
 def playbook(name: str, log_name: str, *extra: str) -> tuple[int, float]:
@@ -118,20 +120,20 @@ def show_report(report: dict, elapsed: float) -> None:
 
 
 def host_profiles() -> dict[str, str]:
-    hosts = json.loads(lab("control", "GET", "/hosts"))
+    hosts = lab_client().hosts()
     return {host["name"]: host["profile"] for host in hosts}
 
 
 def registry_writes() -> int:
-    counters = json.loads(lab("control", "GET", "/counters"))
+    counters = lab_client().counters()
     return sum(c["registry_writes"] for c in counters.values())
 
 
 def converge(title: str, log_name: str, *extra: str) -> None:
     print(f"\n== Converge: {title} ==", flush=True)
-    lab("control", "DELETE", "/counters")
+    lab_client().reset_counters()
     rc, elapsed = playbook("site.yml", log_name, *extra)
-    counters = json.loads(lab("control", "GET", "/counters"))
+    counters = lab_client().counters()
     runs = sum(c["module_runs"].get(ENGINE, 0) for c in counters.values())
     writes = sum(c["registry_writes"] for c in counters.values())
     print(
@@ -168,11 +170,11 @@ def main() -> int:
         ).strip()
     )
     try:
-        lab("control", "DELETE", "/counters")
+        lab_client().reset_counters()
         audit("before")
         print(f"registry writes during the audit: {registry_writes()}")
         converge("playbooks/site.yml with the lab standard", "site.log")
-        lab("control", "DELETE", "/counters")
+        lab_client().reset_counters()
         after = audit("after")
         print(f"registry writes during the audit: {registry_writes()}")
 

@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 
 from winra_lab.auth import DEFAULT_USER
-from winra_lab.lab import ControlCallError, Lab, call_control
+from winra_lab.client import RUN_FILE, ControlCallError, call_control
+from winra_lab.lab import Lab
 
-RUN_FILE = "run.json"
 LOG_FILE = "lab.log"
 START_TIMEOUT_S = 120
 

@@ -1,22 +1,19 @@
 """The in-process lab: a fleet served from threads of the calling process.
 
     with Lab(hosts=3, profile="fresh") as lab:
-        lab.inventory_path, lab.host("ws001").state, lab.control_url, lab.control("GET", "/hosts")
+        lab.inventory_path, lab.host("ws001").state, lab.control_url, lab.client.counters()
 
 The CLI's `serve` runs exactly this in the foreground; tests use it directly.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from winra_lab import inventory
 from winra_lab.auth import DEFAULT_USER, Credentials, generate_password
+from winra_lab.client import ControlClient
 from winra_lab.fleet import DEFAULT_DOMAIN, Fleet, StateFactory
 from winra_lab.labhost import LabHost
 from winra_lab.latency import preset
@@ -33,29 +30,6 @@ def choose_profiles(count: int, profile: str | None, mix: bool) -> list[str]:
     if name not in profiles.PROFILES:
         raise ValueError(f"unknown profile {name!r}; choose from {sorted(profiles.PROFILES)}")
     return [name] * count
-
-
-class ControlCallError(RuntimeError):
-    def __init__(self, status: int, payload) -> None:
-        super().__init__(f"control API answered {status}: {payload}")
-        self.status = status
-        self.payload = payload
-
-
-def call_control(base_url: str, method: str, path: str, body=None, timeout: float = 30):
-    """One JSON call to a lab's control API (also used by the CLI)."""
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        base_url + path, data=data, method=method, headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        payload = exc.read()
-        with contextlib.suppress(ValueError):
-            payload = json.loads(payload)
-        raise ControlCallError(exc.code, payload) from None
 
 
 class Lab:
@@ -145,7 +119,11 @@ class Lab:
         return self.server.control_url
 
     def control(self, method: str, path: str, body=None):
-        return call_control(self.control_url, method, path, body)
+        return self.client.call(method, path, body)
+
+    @property
+    def client(self) -> ControlClient:
+        return ControlClient(self.control_url)
 
     def run_info(self) -> dict:
         """What `start` records in the run file and `status` reports."""

@@ -104,16 +104,16 @@ def _converge(lab: LabSession, playbook: Playbook, env: dict, log: Path, check: 
 def test_handrolled_playbook_reaches_the_same_registry_as_the_role(ansible_environment, tmp_path):
     with LabSession(1) as lab:
         host = lab.host_names[0]
-        fresh = lab.registry(host)
+        fresh = lab.client.registry(host)
         _converge(lab, OURS, ansible_environment, tmp_path / "ours.log")
-        ours = lab.registry(host)
-        lab.reset_hosts()
-        assert lab.registry(host) == fresh
+        ours = lab.client.registry(host)
+        lab.client.reset()
+        assert lab.client.registry(host) == fresh
         _converge(lab, HANDROLLED, ansible_environment, tmp_path / "handrolled.log")
-        handrolled = lab.registry(host)
+        handrolled = lab.client.registry(host)
 
     with LabSession(1, profile="compliant") as lab:
-        compliant = lab.registry(lab.host_names[0])
+        compliant = lab.client.registry(lab.host_names[0])
 
     assert ours != fresh
     assert handrolled == ours
@@ -129,12 +129,12 @@ def test_seeded_drift_is_drift_that_check_mode_reports_and_leaves(ansible_enviro
     with LabSession(1) as lab:
         host = lab.host_names[0]
         _converge(lab, OURS, ansible_environment, tmp_path / "converge.log")
-        lab.edit_registry(host, list(DRIFT))
-        drifted = lab.registry(host)
-        lab.reset_counters()
+        lab.client.edit_registry(host, list(DRIFT))
+        drifted = lab.client.registry(host)
+        lab.client.reset_counters()
         run = _converge(lab, OURS, ansible_environment, tmp_path / "audit.log", check=True)
-        counters = lab.counters()[host]
-        after = lab.registry(host)
+        counters = lab.client.counters()[host]
+        after = lab.client.registry(host)
 
     assert run.recap[host]["changed"] == 2  # both the policy task and the firewall task
     assert counters["registry_writes"] == 0

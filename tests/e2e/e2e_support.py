@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,51 +89,8 @@ def values_under(dump: dict, path: str) -> dict[str, dict]:
     return {}
 
 
-class LabClient:
-    """The control API of one running lab, in the words the tests use."""
-
-    def __init__(self, lab):
-        self.lab = lab
-
-    @property
-    def names(self) -> list[str]:
-        return [host.name for host in self.lab.hosts]
-
-    def call(self, method: str, path: str, body=None):
-        return self.lab.control(method, path, body)
-
-    def reset(self) -> None:
-        """Every host back to its profile's seed; faults and counters cleared."""
-        self.call("POST", "/reset")
-
-    def reset_counters(self) -> None:
-        self.call("DELETE", "/counters")
-
-    def counters(self) -> dict[str, dict]:
-        return self.call("GET", "/counters")
-
-    def host(self, name: str) -> dict:
-        return self.call("GET", f"/hosts/{urllib.parse.quote(name)}")
-
-    def registry(self, name: str) -> dict:
-        return self.host(name)["state"]["registry"]
-
-    def rules(self, name: str) -> dict[str, dict]:
-        return {rule["name"]: rule for rule in self.host(name)["state"]["firewall_rules"]}
-
-    def value(self, name: str, path: str, value_name: str) -> dict:
-        query = urllib.parse.urlencode({"path": path, "name": value_name})
-        return self.call("GET", f"/hosts/{urllib.parse.quote(name)}/registry?{query}")
-
-    def edit(self, name: str, *ops: dict) -> None:
-        """Change values as someone else would (not counted as module writes)."""
-        self.call("POST", f"/hosts/{urllib.parse.quote(name)}/registry", {"ops": list(ops)})
-
-    def faults(self, name: str, **spec) -> dict:
-        return self.call("POST", f"/hosts/{urllib.parse.quote(name)}/faults", spec)
-
-    def clear_faults(self, name: str) -> None:
-        self.call("DELETE", f"/hosts/{urllib.parse.quote(name)}/faults")
+def rules_by_name(rules: list[dict]) -> dict[str, dict]:
+    return {rule["name"]: rule for rule in rules}
 
 
 def set_op(path: str, name: str, value: dict) -> dict:
@@ -264,12 +220,12 @@ class RunningLab:
 
     def __init__(self, lab):
         self.lab = lab
-        self.client = LabClient(lab)
+        self.client = lab.client
         self.inventory = lab.inventory_path
 
     @property
     def names(self) -> list[str]:
-        return self.client.names
+        return [host.name for host in self.lab.hosts]
 
     def by_profile(self, profile: str) -> list[str]:
         return [host.name for host in self.lab.hosts if host.profile == profile]
@@ -282,18 +238,3 @@ def start_lab(profiles: list[str], inventory: Path, **options) -> RunningLab:
     lab = Lab(hosts=len(profiles), profiles=profiles, inventory_path=inventory, **options)
     lab.start()
     return RunningLab(lab)
-
-
-def lab_cli(run_dir: Path, *args: str, timeout: float = 180) -> str:
-    """`python -m winra_lab --run-dir RUN_DIR ARGS...`; returns stdout, raises on failure."""
-    done = subprocess.run(
-        [sys.executable, "-m", "winra_lab", "--run-dir", str(run_dir), *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"winra_lab {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout

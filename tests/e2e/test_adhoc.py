@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from e2e_support import RA_UNSOLICIT, TS, dword, lab_cli, sz, value_in
+from e2e_support import RA_UNSOLICIT, TS, dword, sz, value_in
+
+from winra_lab.client import run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -20,15 +22,15 @@ HELPERS = ["CONTOSO\\Helpdesk"]
 def cli_lab(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("cli-lab")
     inventory = run_dir / "inventory.ini"
-    lab_cli(run_dir, "start", "--hosts", "2", "--profile", "fresh", "--inventory", str(inventory))
+    run_cli(run_dir, "start", "--hosts", "2", "--profile", "fresh", "--inventory", str(inventory))
     try:
         yield run_dir, inventory
     finally:
-        lab_cli(run_dir, "stop")
+        run_cli(run_dir, "stop")
 
 
 def dump(run_dir, host: str) -> dict:
-    return json.loads(lab_cli(run_dir, "dump", host))
+    return json.loads(run_cli(run_dir, "dump", host))
 
 
 def test_win_offer_ra_ad_hoc_with_ansible_adhoc(ansible_adhoc, cli_lab):

@@ -149,7 +149,7 @@ def test_drift_is_reported_exactly_and_repaired_exactly(lab, tmp_path):
     drifted = dict(zip(lab.names, DRIFT, strict=False))
     untouched = [name for name in lab.names if name not in drifted]
     for name, (_setting, op) in drifted.items():
-        lab.client.edit(name, op)
+        lab.client.edit_registry(name, [op])
     with_drift = {name: lab.client.registry(name) for name in lab.names}
     lab.client.reset_counters()
 
@@ -194,7 +194,7 @@ def test_state_absent_removes_exactly_what_the_role_manages(lab, tmp_path):
     fresh = lab.client.registry(name)
     converge(lab, tmp_path)
     # Someone else's exception beside ours: the lists are additive in Group Policy.
-    lab.client.edit(name, set_op(DOMAIN_PORTS, FOREIGN_PORT, sz(FOREIGN_PORT)))
+    lab.client.edit_registry(name, [set_op(DOMAIN_PORTS, FOREIGN_PORT, sz(FOREIGN_PORT))])
 
     run = run_playbook(
         "site.yml",

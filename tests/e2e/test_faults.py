@@ -37,7 +37,7 @@ def is_converged(registry: dict) -> bool:
 
 def test_a_host_refusing_connections_is_listed_unreachable_and_the_rest_complete(lab, tmp_path):
     down = lab.names[1]
-    lab.client.faults(down, refuse_connections=True)
+    lab.client.set_faults(down, refuse_connections=True)
 
     _audit, report, markdown = run_audit(lab.inventory, tmp_path)
     records = records_by_host(report)
@@ -59,7 +59,7 @@ def test_a_host_refusing_connections_is_listed_unreachable_and_the_rest_complete
 def test_a_write_failing_midway_leaves_the_host_unchanged_and_a_rerun_converges(lab, tmp_path):
     broken, other = lab.names[0], lab.names[2]
     before = lab.client.registry(broken)
-    lab.client.faults(broken, fail_write_after=2)
+    lab.client.set_faults(broken, fail_write_after=2)
 
     run = run_playbook("site.yml", lab.inventory, tmp_path, limit=f"{broken},{other}")
 
@@ -85,7 +85,7 @@ def test_a_change_between_read_and_apply_is_detected_and_nothing_of_ours_is_appl
         "type": "REG_DWORD",
         "data": 0,
     }
-    lab.client.faults(host, change_before_apply=[theirs])
+    lab.client.set_faults(host, change_before_apply=[theirs])
     lab.client.reset_counters()
 
     run = run_playbook("site.yml", lab.inventory, tmp_path, limit=host)

@@ -4,7 +4,14 @@ the Remote Assistance feature, checked on the lab."""
 from __future__ import annotations
 
 import pytest
-from e2e_support import engine_runs, run_playbook, standard_values, value_in, writes
+from e2e_support import (
+    engine_runs,
+    rules_by_name,
+    run_playbook,
+    standard_values,
+    value_in,
+    writes,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -92,13 +99,13 @@ def test_helpers_unknown_to_one_host_fail_that_host_before_any_write(lab, tmp_pa
 
 def test_norwegian_host_in_rules_mode_converges_by_rule_name(lab, tmp_path):
     host = lab.by_profile("localized-nb")[0]
-    rules_before = lab.client.rules(host)
+    rules_before = rules_by_name(lab.client.firewall_rules(host))
     assert all(not rules_before[name]["enabled"] for name in OFFER_RA_RULES)
 
     first = run_playbook("site.yml", lab.inventory, tmp_path, extra_vars=RULES_MODE, limit=host)
     assert first.returncode == 0, first.output[-4000:]
 
-    rules = lab.client.rules(host)
+    rules = rules_by_name(lab.client.firewall_rules(host))
     for name in OFFER_RA_RULES:
         assert rules[name]["enabled"] is True, rules[name]
         assert "domain" in rules[name]["profiles"]

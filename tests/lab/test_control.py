@@ -7,7 +7,8 @@ from urllib.parse import urlencode
 import pytest
 from _lab_helpers import protocol, run_module
 
-from winra_lab.lab import ControlCallError, Lab
+from winra_lab.client import ControlCallError
+from winra_lab.lab import Lab
 
 pytestmark = pytest.mark.lab
 ENGINE = "winra.remote_assistance.win_ra_state"

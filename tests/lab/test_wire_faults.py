@@ -7,7 +7,8 @@ import requests
 from _lab_helpers import protocol, run_module
 from winrm.exceptions import WinRMTransportError
 
-from winra_lab.lab import ControlCallError, Lab
+from winra_lab.client import ControlCallError
+from winra_lab.lab import Lab
 
 pytestmark = pytest.mark.lab
 PING = "ansible.windows.win_ping"
