@@ -24,7 +24,7 @@ from winra_lab.registry import (
 
 CONTRACT_VERSION = 1
 CONTRACT_TYPES = ("REG_SZ", "REG_EXPAND_SZ", "REG_DWORD", "REG_QWORD", "REG_MULTI_SZ", "REG_BINARY")
-OPTIONS = ("action", "keys", "accounts", "firewall_rules", "changes")
+OPTIONS = ("action", "keys", "accounts", "firewall_rules", "policy_sources", "changes")
 OPS = ("set_value", "delete_value", "set_rule")
 RULE_PATH = "FirewallRule"
 
@@ -47,7 +47,13 @@ def run_engine(state: HostState, args: dict, check_mode: bool) -> dict:
         return {"changed": False, "failed": True, "msg": str(failure)}
     action = args["action"]
     if action == "read":
-        result = {"keys": [], "facts": None, "accounts": [], "firewall_rules": []}
+        result = {
+            "keys": [],
+            "facts": None,
+            "accounts": [],
+            "firewall_rules": [],
+            "policy_sources": _no_policy_sources(),
+        }
         return _run(result, lambda: _read(state, args))
     if action == "apply":
         result = {"applied": 0, "rolled_back": False, "conflicts": []}
@@ -91,6 +97,7 @@ def _argument_spec(args: dict) -> dict:
     params = {"action": _as_str(given["action"], "action")}
     for option in ("keys", "accounts", "firewall_rules"):
         params[option] = [_as_str(v, option) for v in _as_list(given.get(option), option)]
+    params["policy_sources"] = _as_bool(given.get("policy_sources", False), "policy_sources")
     params["changes"] = _as_list(given.get("changes"), "changes")
     for change in params["changes"]:
         if not isinstance(change, dict):
@@ -111,6 +118,22 @@ def _as_list(value: object, option: str) -> list:
             f"argument for {option} is of type dict and we were unable to convert to list"
         )
     return [value]
+
+
+_TRUE = {"yes", "on", "1", "true", "y", "t"}
+_FALSE = {"no", "off", "0", "false", "n", "f"}
+
+
+def _as_bool(value: object, option: str) -> bool:
+    """Ansible's boolean conversion: bools, 0/1 and the usual yes/no words."""
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower() if isinstance(value, str | int) else None
+    if word in _TRUE or word in _FALSE:
+        return word in _TRUE
+    raise _SpecFailure(
+        f"argument for {option} is of type {type(value).__name__} and we were unable to convert to bool"
+    )
 
 
 def _as_str(value: object, option: str) -> str:
@@ -273,7 +296,32 @@ def _read(state: HostState, args: dict) -> dict:
             {"name": name, "sid": state.accounts.resolve(name)} for name in args["accounts"]
         ],
         "firewall_rules": [_read_rule(state, name) for name in args["firewall_rules"]],
+        "policy_sources": _policy_sources(state, paths)
+        if args["policy_sources"]
+        else _no_policy_sources(),
     }
+
+
+def _no_policy_sources() -> dict:
+    return {"available": False, "values": []}
+
+
+def _policy_sources(state: HostState, paths: list[str]) -> dict:
+    """What the Resultant Set of Policy says a GPO sets under the requested keys.
+
+    RSoP is logged on domain members only, so a workgroup host has none (available false).
+    """
+    if not state.facts.get("domain_joined"):
+        return _no_policy_sources()
+    values, seen = [], set()
+    for path in paths:
+        if fold(path) in seen:
+            continue
+        seen.add(fold(path))
+        under = [v for v in state.gpo_values if fold(v["path"]) == fold(path)]
+        for value in sorted(under, key=lambda v: _ordinal_ignore_case(v["name"])):
+            values.append({**value, "path": path})
+    return {"available": True, "values": values}
 
 
 def _ordinal_ignore_case(name: str) -> bytes:

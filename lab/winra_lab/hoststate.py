@@ -126,6 +126,10 @@ class HostState:
     external_writes: int = 0
     # set_rule writes (rules are not registry values, so not in registry.writes).
     firewall_writes: int = 0
+    # What domain Group Policy sets on this host, as the Resultant Set of Policy reports it:
+    # [{path, name, type, data (contract JSON form), gpo, gpo_id}]. Re-applied to the registry
+    # by a Group Policy refresh (control API gp-refresh); reported by `read` on a domain member.
+    gpo_values: list[dict] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not isinstance(self.accounts, AccountDirectory):
@@ -149,6 +153,7 @@ class HostState:
             "registry_writes": self.registry.writes,
             "external_writes": self.external_writes,
             "firewall_writes": self.firewall_writes,
+            "gpo_values": [dict(v) for v in self.gpo_values],
         }
 
     @classmethod
@@ -165,4 +170,17 @@ class HostState:
             faults=RegistryFaults.from_json(data.get("faults")),
             external_writes=int(data.get("external_writes", 0)),
             firewall_writes=int(data.get("firewall_writes", 0)),
+            gpo_values=[_gpo_value(v) for v in data.get("gpo_values") or []],
         )
+
+
+_GPO_VALUE_FIELDS = ("path", "name", "type", "data", "gpo", "gpo_id")
+
+
+def _gpo_value(value: dict) -> dict:
+    """One Group Policy value, checked now rather than at the next refresh."""
+    missing = [f for f in _GPO_VALUE_FIELDS if f not in value]
+    if missing:
+        raise ValueError(f"gpo_values: {', '.join(missing)} missing in {value!r}")
+    data_from_json(value["type"], value["data"])
+    return {f: value[f] for f in _GPO_VALUE_FIELDS} | {"path": normalise_path(value["path"])}

@@ -19,6 +19,8 @@ NUMBERED = [p for p in CASE_FILES if not p.name.startswith("lab-")]
 TOP_KEYS = {"description", "check_mode", "faults", "state", "request", "response", "msg_contains"}
 OPTIONAL_TOP_KEYS = {"end_state"}
 STATE_KEYS = {"registry", "facts", "accounts", "firewall_rules"}
+OPTIONAL_STATE_KEYS = {"policy_sources"}
+POLICY_SOURCE_KEYS = {"path", "name", "type", "data", "gpo", "gpo_id"}
 FAULT_KEYS = {"deny_keys", "fail_write_after", "change_before_apply"}
 RULE_KEYS = {"name", "exists", "enabled", "profiles", "group", "display_name", "display_group"}
 PROFILE_ORDER = ["domain", "private", "public"]
@@ -110,6 +112,30 @@ def rule_problems(rules: object) -> list[str]:
     return problems
 
 
+def policy_sources_problems(sources: object, facts: dict) -> list[str]:
+    """The `state.policy_sources` seed: what RSoP holds, as `read` reports it."""
+    if not isinstance(sources, dict) or set(sources) != {"available", "values"}:
+        return [f"policy_sources is not {{available, values}}: {sources!r}"]
+    if not isinstance(sources["available"], bool) or not isinstance(sources["values"], list):
+        return ["policy_sources: available is not a boolean or values is not a list"]
+    problems = []
+    if facts.get("domain_joined") is not sources["available"]:
+        problems.append("policy_sources.available must equal facts.domain_joined")
+    if not sources["available"] and sources["values"]:
+        problems.append("unavailable policy_sources with values")
+    for value in sources["values"]:
+        if not isinstance(value, dict) or set(value) != POLICY_SOURCE_KEYS:
+            problems.append(f"policy source is not {sorted(POLICY_SOURCE_KEYS)}: {value!r}")
+            continue
+        if not NORMALISED_PATH.match(value["path"]):
+            problems.append(f"path not normalised: {value['path']!r}")
+        if why := data_problem(value["type"], value["data"]):
+            problems.append(f"{value['path']}\\{value['name']}: {why}")
+        if not all(isinstance(value[k], str) and value[k] for k in ("gpo", "gpo_id")):
+            problems.append(f"{value['name']}: gpo and gpo_id must be non-empty strings")
+    return problems
+
+
 def expect_problem(op: str, expect: object) -> str | None:
     if op == "set_rule":
         ok = isinstance(expect, dict) and set(expect) == {"enabled", "profiles"}
@@ -186,7 +212,10 @@ def test_case_file_structure(path):
     assert isinstance(case["check_mode"], bool)
     assert isinstance(case["msg_contains"], list)
     assert all(isinstance(s, str) and s for s in case["msg_contains"])
-    assert set(case["state"]) == STATE_KEYS
+    assert STATE_KEYS <= set(case["state"]) <= STATE_KEYS | OPTIONAL_STATE_KEYS
+    if "policy_sources" in case["state"]:
+        facts = case["state"]["facts"]
+        assert policy_sources_problems(case["state"]["policy_sources"], facts) == []
     assert registry_problems(case["state"]["registry"]) == []
     assert rule_problems(case["state"]["firewall_rules"]) == []
     assert set(case["state"]["facts"]) <= FACT_KEYS
@@ -263,6 +292,16 @@ def test_examples_cover_the_contract():
         for v in values.values()
     }
     assert set(contract_types()) <= read_types
+    reads = [c for c in cases if c["request"]["action"] == "read"]
+    assert any(c["request"].get("policy_sources") is True for c in reads)
+    assert any(
+        "policy_sources" in c["state"] and "policy_sources" not in c["request"] for c in reads
+    )
+    assert any(
+        c["response"].get("policy_sources", {}).get("available") is False
+        and c["request"].get("policy_sources") is True
+        for c in reads
+    )
 
 
 def test_en_dash_is_stored_raw_in_utf8():
@@ -292,3 +331,17 @@ def test_change_problem_detects_invalid_changes():
     assert registry_problems({"HKLM:\\X": {"v": {"type": "REG_BINARY", "data": "0A"}}})
     assert change_problem({**valid, "type": "REG_BINARY", "data": "0A"}) is None
     assert change_problem({**valid, "type": "REG_BINARY", "data": "0"})
+
+
+def test_policy_sources_problem_detects_invalid_seeds():
+    member = {"domain_joined": True}
+    value = {"path": "HKLM:\\SOFTWARE\\X", "name": "v", "type": "REG_DWORD", "data": 1,
+             "gpo": "G", "gpo_id": "id"}  # fmt: skip
+    assert policy_sources_problems({"available": True, "values": [value]}, member) == []
+    assert policy_sources_problems({"available": True, "values": [value]}, {})
+    assert policy_sources_problems(
+        {"available": False, "values": [value]}, {"domain_joined": False}
+    )
+    assert policy_sources_problems({"available": True, "values": [{**value, "data": -1}]}, member)
+    assert policy_sources_problems({"available": True, "values": [{**value, "gpo": ""}]}, member)
+    assert policy_sources_problems({"available": True}, member)

@@ -50,6 +50,9 @@ def host_from_case(case: dict) -> HostState:
             "registry": given.get("registry") or {},
             "firewall_rules": given.get("firewall_rules") or [],
             "faults": case.get("faults") or {},
+            # The lab reports RSoP on a domain member only: the examples' `available` equals
+            # facts.domain_joined (tests/contract/test_case_files.py checks it).
+            "gpo_values": (given.get("policy_sources") or {}).get("values") or [],
         }
     )
 
