@@ -14,6 +14,7 @@ $spec = @{
         keys = @{ type = 'list'; elements = 'str'; default = @() }
         accounts = @{ type = 'list'; elements = 'str'; default = @() }
         firewall_rules = @{ type = 'list'; elements = 'str'; default = @() }
+        policy_sources = @{ type = 'bool'; default = $false }
         changes = @{ type = 'list'; elements = 'dict'; default = @() }
     }
     supports_check_mode = $true
@@ -29,6 +30,9 @@ $KindByType = @{
     REG_QWORD = 'QWord'; REG_MULTI_SZ = 'MultiString'; REG_BINARY = 'Binary'
 }
 $ProfileBits = [ordered]@{ domain = 1; private = 2; public = 4 }
+# RSOP_RegistryPolicySetting.valueType is the registry's own type number.
+$TypeByNumber = @{ 1 = 'REG_SZ'; 2 = 'REG_EXPAND_SZ'; 3 = 'REG_BINARY'; 4 = 'REG_DWORD'; 7 = 'REG_MULTI_SZ'; 11 = 'REG_QWORD' }
+$RsopNamespace = 'root/rsop/computer'
 $ChangeFields = @{
     set_value = @('op', 'path', 'name', 'type', 'data', 'expect')
     delete_value = @('op', 'path', 'name', 'expect')
@@ -153,6 +157,54 @@ function Get-HostFacts {
         ui_culture = [System.Globalization.CultureInfo]::CurrentUICulture.Name
         ps_version = '{0}.{1}' -f $PSVersionTable.PSVersion.Major, $PSVersionTable.PSVersion.Minor
     }
+}
+
+function ConvertFrom-PolicyBytes([string]$Type, [byte[]]$Bytes) {
+    # RSoP keeps a policy value as the bytes the registry holds; decode to the contract's form.
+    if ($Type -in 'REG_SZ', 'REG_EXPAND_SZ') { return [System.Text.Encoding]::Unicode.GetString($Bytes).TrimEnd([char]0) }
+    if ($Type -eq 'REG_DWORD') { return [BitConverter]::ToUInt32($Bytes, 0) }
+    if ($Type -eq 'REG_QWORD') { return [BitConverter]::ToUInt64($Bytes, 0) }
+    if ($Type -eq 'REG_BINARY') { return ConvertTo-Hex $Bytes }
+    $text = [System.Text.Encoding]::Unicode.GetString($Bytes).TrimEnd([char]0)
+    if ($text -eq '') { return , [string[]]@() }
+    return , [string[]]$text.Split([char]0)
+}
+
+function Get-PolicySources($KeyPaths) {
+    # The values the winning GPO sets (precedence 1) under the keys read: Group Policy writes
+    # them again at every refresh. No RSoP data (workgroup, namespace missing, access denied)
+    # is not an error: the controller only loses the warning.
+    $values = [System.Collections.Generic.List[object]]::new()
+    try {
+        $settings = @(Get-CimInstance -Namespace $RsopNamespace -ClassName RSOP_RegistryPolicySetting -Filter 'precedence = 1' -ErrorAction Stop)
+        $gpoNames = @{}
+        foreach ($gpo in @(Get-CimInstance -Namespace $RsopNamespace -ClassName RSOP_GPO -ErrorAction Stop)) { $gpoNames[[string]$gpo.id] = [string]$gpo.name }
+    }
+    catch { return [ordered]@{ available = $false; values = $values } }
+    $seen = [System.Collections.Generic.HashSet[string]]::new([StringComparer]::OrdinalIgnoreCase)
+    foreach ($keyPath in $KeyPaths) {
+        if (-not $seen.Add($keyPath.SubKey)) { continue }
+        $byName = [System.Collections.Generic.Dictionary[string, object]]::new([StringComparer]::OrdinalIgnoreCase)
+        foreach ($setting in $settings) {
+            $type = $TypeByNumber[[int]$setting.valueType]
+            $name = [string]$setting.valueName
+            # Deletions (deleted, **del. and **delvals. commands) and key markers set no value.
+            if ($setting.deleted -or $name.StartsWith('**') -or $null -eq $type) { continue }
+            if (([string]$setting.registryKey).Trim('\') -ne $keyPath.SubKey) { continue }
+            $bytes = [byte[]]::new(0)
+            if ($null -ne $setting.value) { $bytes = [byte[]]$setting.value }
+            $gpoId = [string]$setting.GPOID
+            $gpoName = $gpoId
+            if ($gpoNames.ContainsKey($gpoId) -and $gpoNames[$gpoId] -ne '') { $gpoName = $gpoNames[$gpoId] }
+            # A value whose bytes do not fit its type (a short DWORD) cannot be compared: skip it.
+            try { $data = ConvertFrom-PolicyBytes $type $bytes } catch { continue }
+            $byName[$name] = [ordered]@{ path = $keyPath.Path; name = $name; type = $type; data = $data; gpo = $gpoName; gpo_id = $gpoId }
+        }
+        $names = [System.Collections.Generic.List[string]]::new([string[]]$byName.Keys)
+        $names.Sort([StringComparer]::OrdinalIgnoreCase)
+        foreach ($name in $names) { $values.Add($byName[$name]) }
+    }
+    return [ordered]@{ available = $true; values = $values }
 }
 
 function Resolve-AccountSid([string]$Name) {
@@ -437,6 +489,7 @@ function Invoke-ReadAction {
     $module.Result['facts'] = $null
     $module.Result['accounts'] = [System.Collections.Generic.List[object]]::new()
     $module.Result['firewall_rules'] = [System.Collections.Generic.List[object]]::new()
+    $module.Result['policy_sources'] = [ordered]@{ available = $false; values = @() }
     # Validate every path before reading anything.
     $keyPaths = [System.Collections.Generic.List[object]]::new()
     foreach ($path in $module.Params['keys']) { $keyPaths.Add((ConvertTo-KeyPath $path)) }
@@ -448,6 +501,7 @@ function Invoke-ReadAction {
         $module.Result['accounts'].Add([ordered]@{ name = $name; sid = (Resolve-AccountSid $name) })
     }
     foreach ($name in $module.Params['firewall_rules']) { $module.Result['firewall_rules'].Add((Read-RuleEntry $name)) }
+    if ($module.Params['policy_sources']) { $module.Result['policy_sources'] = Get-PolicySources $keyPaths }
 }
 
 function Invoke-ApplyAction {

@@ -25,7 +25,8 @@ description:
 options:
   action:
     description:
-      - V(read) returns RV(keys), RV(facts), RV(accounts) and RV(firewall_rules).
+      - V(read) returns RV(keys), RV(facts), RV(accounts), RV(firewall_rules) and
+        RV(policy_sources).
       - V(apply) applies O(changes) with compare-and-swap and rollback.
       - Any other value fails with RV(error=bad_request). It is a plain string rather than
         a choice so that the engine, not the argument spec, reports it.
@@ -51,6 +52,13 @@ options:
     type: list
     elements: str
     default: []
+  policy_sources:
+    description:
+      - With O(action=read), also report in RV(policy_sources) which values under O(keys) a
+        Group Policy Object sets, from the Resultant Set of Policy (WMI namespace
+        C(root\rsop\computer)).
+    type: bool
+    default: false
   changes:
     description:
       - The ordered changes to apply with O(action=apply).
@@ -178,6 +186,26 @@ firewall_rules:
       group: "@FirewallAPI.dll,-33002"
       display_name: Fjernhjelp (DCOM-TCP inn)
       display_group: Fjernhjelp
+policy_sources:
+  description:
+    - C(available) (false when not requested or when the host has no Resultant Set of
+      Policy, for example outside a domain; never an error) and C(values), one item per value
+      under the requested keys that the winning Group Policy Object sets, with C(path) (as
+      requested, normalised), C(name), C(type), C(data) (as in RV(keys)), C(gpo) (the GPO's
+      display name) and C(gpo_id).
+    - Group Policy writes these values again at every refresh, so a different local value
+      does not last.
+  returned: action is read
+  type: dict
+  sample:
+    available: true
+    values:
+      - path: HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services
+        name: fAllowUnsolicitedFullControl
+        type: REG_DWORD
+        data: 0
+        gpo: RA Baseline (view only)
+        gpo_id: cn={6AC1786C-016F-11D2-945F-00C04FB984F9},cn=policies,cn=system,DC=contoso,DC=com
 applied:
   description: The number of changes written and in effect; 0 in check mode and after a rollback.
   returned: action is apply
