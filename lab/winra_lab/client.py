@@ -107,6 +107,10 @@ class ControlClient:
         """Several `{op: set|delete, ...}` edits; not counted as module writes."""
         return self.call("POST", f"{_host(host)}/registry", {"ops": list(ops)})
 
+    def gp_refresh(self, host: str) -> dict:
+        """Group Policy refreshed: the host's GPO values written again (not module writes)."""
+        return self.call("POST", f"{_host(host)}/gp-refresh")
+
     # ------------------------------------------------------------ counters
 
     def counters(self, host: str | None = None) -> dict:

@@ -1,7 +1,7 @@
 """The control API: JSON over HTTP on its own loopback port, separate from /wsman.
 
 Tests and users' CI drive the lab through it: inspect hosts, seed drift, inject faults,
-read and reset counters, reset hosts, save state. Every endpoint is documented in
+read and reset counters, refresh Group Policy, reset hosts, save state. Every endpoint is documented in
 docs/lab.md; keep the two in step.
 """
 
@@ -97,6 +97,17 @@ def edit_registry(host, ops: list) -> dict:
     return {"applied": len(ops)}
 
 
+def gp_refresh(host) -> dict:
+    """A Group Policy refresh: the host's GPO values are written again, by "someone else"."""
+    with host.lock:
+        state = host.state
+        with state.registry.as_external_actor():
+            for value in state.gpo_values:
+                data = data_from_json(value["type"], value["data"])
+                state.registry.set_value(value["path"], value["name"], value["type"], data)
+    return {"refreshed": host.name, "applied": len(state.gpo_values)}
+
+
 def read_value(host, path: str, name: str) -> dict:
     with host.lock:
         try:
@@ -140,6 +151,7 @@ ROUTES: list[tuple[str, re.Pattern, str]] = [
     ("DELETE", re.compile(rf"^{_HOST}/faults$"), "delete_faults"),
     ("POST", re.compile(r"^/faults$"), "post_all_faults"),
     ("DELETE", re.compile(r"^/faults$"), "delete_all_faults"),
+    ("POST", re.compile(rf"^{_HOST}/gp-refresh$"), "gp_refresh"),
     ("POST", re.compile(rf"^{_HOST}/reset$"), "reset_one"),
     ("POST", re.compile(r"^/reset$"), "reset_all"),
     ("POST", re.compile(r"^/save$"), "save"),
@@ -282,6 +294,9 @@ class ControlHandler(BaseHTTPRequestHandler):
 
     def route_delete_all_faults(self, body):
         return {h.name: clear_faults(self.lab, h) for h in self._targets(body)}
+
+    def route_gp_refresh(self, _body, host):
+        return gp_refresh(host)
 
     def route_reset_one(self, _body, host):
         return reset_host(self.lab, host)

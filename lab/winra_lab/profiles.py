@@ -41,6 +41,13 @@ DEFAULT_ENABLED_RULES = (
     "RemoteAssistance-In-TCP-EdgeScope-Active",
 )
 
+# A domain GPO that enables Offer Remote Assistance with view-only helpers: it fights the
+# lab standard's `control` (profile gpo-conflict).
+VIEW_ONLY_GPO = "RA Baseline (view only)"
+VIEW_ONLY_GPO_ID = (
+    "cn={6AC1786C-016F-11D2-945F-00C04FB984F9},cn=policies,cn=system,DC=contoso,DC=com"
+)
+
 DOMAIN_SID = "S-1-5-21-1004336348-1177238915-682003330"
 DOMAIN_ACCOUNTS = {
     "CONTOSO\\Domain Admins": 512,
@@ -185,6 +192,7 @@ class _Seed:
         self.registry = _baseline()
         self.ra_feature = True
         self.enabled_rules = set(DEFAULT_ENABLED_RULES)
+        self.gpo_values: list[dict] = []
 
     def standard(self) -> _Seed:
         _apply_standard(self.registry)
@@ -259,6 +267,23 @@ def _server_2019(seed: _Seed) -> None:
     seed.enabled_rules = set()
 
 
+def _gpo_conflict(seed: _Seed) -> None:
+    # The GPO agrees on fAllowUnsolicited and disagrees on the permission; the registry holds
+    # its values, as after a Group Policy refresh.
+    seed.standard()
+    for name, data in (("fAllowUnsolicited", 1), ("fAllowUnsolicitedFullControl", 0)):
+        seed.gpo_values.append(
+            {
+                "path": TS,
+                "name": name,
+                **_dword(data),
+                "gpo": VIEW_ONLY_GPO,
+                "gpo_id": VIEW_ONLY_GPO_ID,
+            }
+        )
+        seed.registry[TS][name] = _dword(data)
+
+
 _PROFILES: dict[str, tuple[str, Callable[[_Seed], None]]] = {
     "fresh": ("Windows 10 22H2 Enterprise, domain member, nothing of ours configured", _fresh),
     "compliant": ("the lab's standard fully applied", _compliant),
@@ -289,6 +314,10 @@ _PROFILES: dict[str, tuple[str, Callable[[_Seed], None]]] = {
     "server-2019": (
         "Windows Server 2019 Standard with the Remote Assistance feature",
         _server_2019,
+    ),
+    "gpo-conflict": (
+        f"standard, but the domain GPO '{VIEW_ONLY_GPO}' sets helpers to view only at every refresh",
+        _gpo_conflict,
     ),
 }
 
@@ -328,4 +357,5 @@ def build(profile: str, index: int, hostname: str) -> HostState:
         registry=Registry.from_dump(seed.registry),
         firewall_rules=builtin_rules(facts["ui_culture"], seed.ra_feature, seed.enabled_rules),
         faults=RegistryFaults(),
+        gpo_values=[dict(value) for value in seed.gpo_values],
     )

@@ -105,3 +105,12 @@ def test_from_run_dir_finds_the_lab_of_a_run_file(lab, tmp_path):
 def test_run_cli_raises_with_the_commands_output(tmp_path):
     with pytest.raises(RuntimeError, match="no lab is running"):
         run_cli(tmp_path, "status")
+
+
+def test_gp_refresh_puts_the_gpo_value_back():
+    with Lab(hosts=1, profile="gpo-conflict") as running:
+        client = running.client
+        name = "fAllowUnsolicitedFullControl"
+        client.set_value("ws001", POLICY, name, "REG_DWORD", 1)
+        assert client.gp_refresh("ws001") == {"refreshed": "ws001.contoso.test", "applied": 2}
+        assert client.value("ws001", POLICY, name)["data"] == 0

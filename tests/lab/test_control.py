@@ -140,3 +140,25 @@ def test_binary_values_travel_as_hex_both_ways(lab):
     lab.control("PUT", "/hosts/ws001/registry", binary)
     got = lab.control("GET", "/hosts/ws001/registry?" + urlencode({"path": POLICY, "name": "Blob"}))
     assert got["type"] == "REG_BINARY" and got["data"] == "00ff10"
+
+
+def test_gp_refresh_writes_the_gpo_values_again_as_someone_else():
+    with Lab(hosts=1, profile="gpo-conflict") as lab:
+        name = "fAllowUnsolicitedFullControl"
+        lab.control("PUT", "/hosts/ws001/registry", {**VALUE, "name": name})  # a converge's 1
+        assert _engine_value_named(lab, name)["data"] == 1
+        answer = lab.control("POST", "/hosts/ws001/gp-refresh")
+        assert answer == {"refreshed": "ws001.contoso.test", "applied": 2}
+        assert _engine_value_named(lab, name)["data"] == 0
+        assert lab.control("GET", "/hosts/ws001/counters")["registry_writes"] == 0
+
+
+def test_gp_refresh_without_gpo_values_writes_nothing(lab):
+    before = lab.control("GET", "/hosts/ws001")["state"]["registry"]
+    assert lab.control("POST", "/hosts/ws001/gp-refresh")["applied"] == 0
+    assert lab.control("GET", "/hosts/ws001")["state"]["registry"] == before
+
+
+def _engine_value_named(lab, name):
+    result, _ = run_module(protocol(lab, "ws001"), ENGINE, {"action": "read", "keys": [POLICY]})
+    return next((v for v in result["keys"][0]["values"] if v["name"] == name), None)

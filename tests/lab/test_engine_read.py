@@ -7,7 +7,15 @@ from winra_lab.hoststate import HostState
 
 TS = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"
 OLE = "HKLM:\\SOFTWARE\\Microsoft\\Ole"
-READ_KEYS = {"changed", "contract_version", "keys", "facts", "accounts", "firewall_rules"}
+READ_KEYS = {
+    "changed",
+    "contract_version",
+    "keys",
+    "facts",
+    "accounts",
+    "firewall_rules",
+    "policy_sources",
+}
 FACTS = {"hostname": "WS001", "domain": "CONTOSO", "ui_culture": "nb-NO", "os_build": 19045}
 DCOM_RULE = {
     "name": "RemoteAssistance-DCOM-In-TCP-NoScope-Active",

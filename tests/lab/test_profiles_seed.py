@@ -176,3 +176,42 @@ def test_fleet_mix_is_deterministic_varied_and_mostly_ordinary():
     ordinary = sum(p in ("fresh", "compliant") or p.startswith("drift-") for p in fleet)
     assert ordinary >= 0.7 * len(fleet)
     assert profiles.fleet_mix(0) == []
+
+
+def test_gpo_conflict_holds_the_gpo_value_and_reports_its_source():
+    state = build("gpo-conflict")
+    assert value(state, TS, "fAllowUnsolicited") == ("REG_DWORD", 1)
+    assert value(state, TS, "fAllowUnsolicitedFullControl") == ("REG_DWORD", 0)
+    read = run_engine(state, {"action": "read", "keys": [TS, OLE], "policy_sources": True}, False)
+    sources = read["policy_sources"]
+    assert sources["available"] is True
+    assert [(v["name"], v["data"], v["gpo"]) for v in sources["values"]] == [
+        ("fAllowUnsolicited", 1, profiles.VIEW_ONLY_GPO),
+        ("fAllowUnsolicitedFullControl", 0, profiles.VIEW_ONLY_GPO),
+    ]
+    assert {v["path"] for v in sources["values"]} == {TS}
+    unasked = run_engine(state, {"action": "read", "keys": [TS]}, False)["policy_sources"]
+    assert unasked == {"available": False, "values": []}
+
+
+def test_no_other_profile_has_group_policy_values():
+    assert [p for p in profiles.PROFILES if build(p).gpo_values] == ["gpo-conflict"]
+
+
+def test_a_workgroup_host_has_no_resultant_set_of_policy():
+    state = build("workgroup")
+    state.gpo_values = build("gpo-conflict").gpo_values
+    read = run_engine(state, {"action": "read", "keys": [TS], "policy_sources": "yes"}, False)
+    assert read["policy_sources"] == {"available": False, "values": []}
+
+
+def test_a_twenty_host_fleet_holds_one_gpo_conflict_and_every_profile():
+    assert profiles.fleet_mix(20).count("gpo-conflict") == 1
+    assert set(profiles.fleet_mix(20)) == set(profiles.PROFILES)
+
+
+def test_gpo_values_are_checked_when_a_saved_state_is_loaded():
+    saved = build("gpo-conflict").to_json()
+    saved["gpo_values"][0] = {**saved["gpo_values"][0], "data": "not a dword"}
+    with pytest.raises(ValueError, match="REG_DWORD data must be an integer"):
+        HostState.from_json(saved)
