@@ -167,7 +167,7 @@ attributes:
 notes:
   - A domain Group Policy that manages the same values wins at every policy refresh; a local
     setting that disagrees with it is overwritten again and again. Manage the policy in one
-    place.
+    place. The module reports such values in RV(gpo_conflicts) and warns about each.
   - The helper accounts must be in the host's domain or in a trusted domain.
   - The policy takes effect at once; no reboot is needed.
   - The C(fUseMailto) value of the solicited policy is not managed.
@@ -278,6 +278,49 @@ drift:
       name: fAllowUnsolicited
       expected: {"type": "REG_DWORD", "data": 1}
       actual: {"type": "REG_DWORD", "data": 0}
+gpo_conflicts:
+  description:
+    - One item per managed value that a domain Group Policy Object sets to something else
+      than the task asks (or sets at all, for a value the task removes), from the host's
+      Resultant Set of Policy. Group Policy writes its value again at every refresh (every
+      90 ± 30 minutes and at boot), so the value flaps; change the GPO instead.
+    - The task still applies its changes, and warns once per conflict (in check mode too).
+    - Empty when there is none, when the host has no Resultant Set of Policy (not domain
+      joined), or when the task failed before comparing.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    setting:
+      description: Which setting the value belongs to, as in RV(drift).
+      type: str
+      returned: always
+      sample: permission
+    path:
+      description: The registry key path.
+      type: str
+      returned: always
+      sample: HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services
+    name:
+      description: The value name, as Group Policy reports it.
+      type: str
+      returned: always
+      sample: fAllowUnsolicitedFullControl
+    gpo:
+      description: The display name of the GPO that sets the value.
+      type: str
+      returned: always
+      sample: RA Baseline (view only)
+    gpo_value:
+      description: What the GPO sets, C(type) and C(data).
+      type: dict
+      returned: always
+      sample: {"type": "REG_DWORD", "data": 0}
+    expected:
+      description: What the task asks for, C(null) when the value must be absent.
+      type: dict
+      returned: always
+      sample: {"type": "REG_DWORD", "data": 1}
 engine_runs:
   description:
     - How many times the task ran the host engine over WinRM.

@@ -146,7 +146,8 @@ notes:
   - Windows accepts malformed exception strings silently; this module refuses them in its
     input and reports (but keeps) malformed entries others wrote.
   - Domain Group Policy that manages the same lists wins at every refresh; manage a host's
-    firewall either with this module or with a domain GPO.
+    firewall either with this module or with a domain GPO. The module reports values a GPO
+    sets differently in RV(gpo_conflicts) and warns about each.
 seealso:
   - module: winra.remote_assistance.win_offer_ra
   - module: community.windows.win_firewall_rule
@@ -237,6 +238,49 @@ drift:
         - What the host held, in the same form (V(null) when the value is absent).
       type: dict
       returned: always
+gpo_conflicts:
+  description:
+    - One item per managed value that a domain Group Policy Object sets to something else
+      than the task asks (or sets at all, for a value the task removes), from the host's
+      Resultant Set of Policy. Group Policy writes its value again at every refresh (every
+      90 ± 30 minutes and at boot), so the value flaps; change the GPO instead.
+    - The task still applies its changes, and warns once per conflict (in check mode too).
+    - Empty when there is none, when the host has no Resultant Set of Policy (not domain
+      joined), or when the task failed before comparing.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    setting:
+      description: Which setting the value belongs to, as in RV(drift).
+      type: str
+      returned: always
+      sample: firewall_list_enabled
+    path:
+      description: The registry key path.
+      type: str
+      returned: always
+      sample: HKLM:\SOFTWARE\Policies\Microsoft\WindowsFirewall\DomainProfile\GloballyOpenPorts
+    name:
+      description: The value name, as Group Policy reports it.
+      type: str
+      returned: always
+      sample: Enabled
+    gpo:
+      description: The display name of the GPO that sets the value.
+      type: str
+      returned: always
+      sample: Workstation firewall
+    gpo_value:
+      description: What the GPO sets, C(type) and C(data).
+      type: dict
+      returned: always
+      sample: {"type": "REG_DWORD", "data": 0}
+    expected:
+      description: What the task asks for, C(null) when the value must be absent.
+      type: dict
+      returned: always
+      sample: {"type": "REG_DWORD", "data": 1}
 engine_runs:
   description: WinRM module runs this task made (1 when compliant or in check mode, 2 when it applied).
   returned: always

@@ -18,6 +18,10 @@ from ansible_collections.winra.remote_assistance.plugins.module_utils._errors im
     HostStateError,
     OptionError,
 )
+from ansible_collections.winra.remote_assistance.plugins.module_utils._gpo import (
+    conflict_warning,
+    conflicts,
+)
 from ansible_collections.winra.remote_assistance.plugins.module_utils._plan import (
     CurrentState,
     make_plan,
@@ -56,7 +60,7 @@ class EngineAction(ActionBase):
         self._supports_check_mode = True
         self._supports_async = False
         result = super().run(tmp, task_vars)
-        result.update(changed=False, drift=[], engine_runs=0)
+        result.update(changed=False, drift=[], gpo_conflicts=[], engine_runs=0)
         result.update(dict.fromkeys(self.EXTRA_RESULT_KEYS))
         self._warnings = []
 
@@ -69,7 +73,10 @@ class EngineAction(ActionBase):
         except OptionError as err:
             return self._failed(result, str(err))
 
-        read = self._engine(task_vars, {"action": "read", **self.read_request(options)}, result)
+        # policy_sources in the same read: knowing which values a GPO fights over costs no
+        # extra round trip.
+        request = {"action": "read", **self.read_request(options), "policy_sources": True}
+        read = self._engine(task_vars, request, result)
         if read.get("failed"):
             return self._failed(result, f"Failed to read the host state: {read.get('msg')}", read)
         if read.get("contract_version") != CONTRACT_VERSION:
@@ -81,10 +88,17 @@ class EngineAction(ActionBase):
 
         current = CurrentState.from_read(read)
         try:
-            plan = make_plan(self.desired(options, current), current)
+            wants = list(self.desired(options, current))
+            plan = make_plan(wants, current)
             result.update(self.extra_result(options, current))
         except HostStateError as err:
             return self._failed(result, str(err))
+
+        # A GPO that sets a value differently wins at its next refresh: converge anyway (it is
+        # what the task asks), but say so, in check mode too, so the conflict gets resolved.
+        result["gpo_conflicts"] = conflicts(wants, read.get("policy_sources"))
+        for conflict in result["gpo_conflicts"]:
+            self.warn(conflict_warning(conflict))
 
         result["drift"] = plan.drift
         result["changed"] = bool(plan.changes)

@@ -54,8 +54,12 @@ def run_action():
     return _run
 
 
-def read_result(keys=None, facts=None, accounts=None, firewall_rules=None) -> dict:
-    """A contract-shaped `read` result. `keys` maps path -> list of (name, type, data) or None."""
+def read_result(
+    keys=None, facts=None, accounts=None, firewall_rules=None, policy_sources=None
+) -> dict:
+    """A contract-shaped `read` result. `keys` maps path -> list of (name, type, data) or None;
+    `policy_sources` is a list of (path, name, type, data, gpo) a GPO sets, or None for a host
+    without a Resultant Set of Policy."""
     out_keys = []
     for path, values in (keys or {}).items():
         out_keys.append(
@@ -81,6 +85,13 @@ def read_result(keys=None, facts=None, accounts=None, firewall_rules=None) -> di
         },
         "accounts": [{"name": n, "sid": s} for n, s in (accounts or {}).items()],
         "firewall_rules": firewall_rules or [],
+        "policy_sources": {
+            "available": policy_sources is not None,
+            "values": [
+                {"path": p, "name": n, "type": t, "data": d, "gpo": g, "gpo_id": f"id-{g}"}
+                for p, n, t, d, g in policy_sources or []
+            ],
+        },
     }
 
 

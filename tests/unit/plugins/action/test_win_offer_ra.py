@@ -87,6 +87,7 @@ def test_compliant_host_costs_one_read(run_action, engine):
         "keys": [TS, RAU, OLE],
         "accounts": [],
         "firewall_rules": [],
+        "policy_sources": True,
     }
     assert result["changed"] is False and result["drift"] == [] and result["engine_runs"] == 1
     # The helper is stored in another case: compliant, reported as the host holds it.
@@ -277,7 +278,7 @@ def test_every_always_returned_key_is_present(
     run_action, engine, args, keys, check_mode, apply_result
 ):
     result = run_action(ActionModule, args, engine(keys, apply_result), check_mode=check_mode)
-    assert {"drift", "engine_runs", "helpers"} <= set(ALWAYS)
+    assert {"drift", "engine_runs", "gpo_conflicts", "helpers"} <= set(ALWAYS)
     for key in [*ALWAYS, "changed"]:
         assert key in result, key
 
@@ -322,3 +323,16 @@ def test_no_required_rules_means_none_are_read(run_action, engine):
     fake = engine(COMPLIANT)
     run_action(ActionModule, ARGS, fake)
     assert fake.calls[0]["module_args"]["firewall_rules"] == []
+
+
+def test_a_gpo_that_sets_view_only_is_reported_against_permission_control(run_action, engine):
+    gpo = "RA Baseline (view only)"
+    sources = [(TS, "fAllowUnsolicitedFullControl", "REG_DWORD", 0, gpo)]
+    fake = engine(COMPLIANT, policy_sources=sources)
+    result = run_action(ActionModule, {**ARGS, "permission": "control"}, fake, check_mode=True)
+    assert [(c["setting"], c["name"], c["gpo"]) for c in result["gpo_conflicts"]] == [
+        ("permission", "fAllowUnsolicitedFullControl", gpo)
+    ]
+    assert any(gpo in warning for warning in result["warnings"])
+    view = run_action(ActionModule, ARGS, engine(COMPLIANT, policy_sources=sources))
+    assert view["gpo_conflicts"] == [], "the GPO agrees with permission view"

@@ -139,6 +139,7 @@ def test_rules_backend_reads_rules_and_enables_them(run_action, fake_engine, mak
         "keys": [],
         "accounts": [],
         "firewall_rules": [DCOM, RASERVER_RULE],
+        "policy_sources": True,
     }
     assert engine.actions == ["read", "apply"]
     changes = engine.calls[1]["module_args"]["changes"]
@@ -195,7 +196,7 @@ def test_documented_return_keys_are_in_every_result(run_action, fake_engine, mak
         for key, doc in yaml.safe_load(win_ra_firewall.RETURN).items()
         if doc["returned"] == "always"
     ]
-    assert always == ["drift", "engine_runs"]
+    assert always == ["drift", "gpo_conflicts", "engine_runs"]
     bad = run_action(ActionModule, {"ports": [0]}, fake_engine(make_read()))
     good = run_action(ActionModule, DOMAIN_ONLY, fake_engine(make_read()))
     for result in (bad, good):

@@ -50,7 +50,11 @@ def test_compliant_host_costs_one_engine_run(run_action, engine_with):
     result = run_action(ActionModule, {}, engine)
     assert engine.actions == ["read"]
     assert engine.calls[0]["module_name"] == ENGINE
-    assert engine.calls[0]["module_args"] == {"action": "read", "keys": [OLE]}
+    assert engine.calls[0]["module_args"] == {
+        "action": "read",
+        "keys": [OLE],
+        "policy_sources": True,
+    }
     assert result["changed"] is False and result["drift"] == [] and result["engine_runs"] == 1
     assert "failed" not in result
 
@@ -153,3 +157,66 @@ def test_failed_rollback_is_reported_as_changed(run_action, engine_with):
     engine = engine_with("N", {"failed": True, "msg": "restore failed", "error": "rollback_failed"})
     result = run_action(ActionModule, {}, engine)
     assert result["failed"] is True and result["changed"] is True
+
+
+GPO = "DCOM Baseline"
+
+
+def _gpo_engine(fake_engine, make_read, host_value, gpo_value, apply_result=None):
+    read = make_read(
+        keys={OLE: [("EnableDCOM", "REG_SZ", host_value)]},
+        policy_sources=[(OLE, "EnableDCOM", "REG_SZ", gpo_value, GPO)],
+    )
+    return fake_engine(read, apply_result)
+
+
+@pytest.mark.parametrize("check_mode", [False, True], ids=["converge", "check-mode"])
+def test_gpo_conflict_is_reported_and_warned_and_the_task_still_converges(
+    run_action, fake_engine, make_read, check_mode
+):
+    engine = _gpo_engine(fake_engine, make_read, "N", "N")
+    result = run_action(ActionModule, {}, engine, check_mode=check_mode)
+    assert engine.actions == (["read"] if check_mode else ["read", "apply"])
+    assert result["changed"] is True and result["engine_runs"] == len(engine.actions)
+    assert result["gpo_conflicts"] == [
+        {
+            "setting": "dcom",
+            "path": OLE,
+            "name": "EnableDCOM",
+            "gpo": GPO,
+            "gpo_value": {"type": "REG_SZ", "data": "N"},
+            "expected": {"type": "REG_SZ", "data": "Y"},
+        }
+    ]
+    assert len(result["warnings"]) == 1
+    assert GPO in result["warnings"][0] and "next refresh" in result["warnings"][0]
+
+
+def test_gpo_conflict_is_reported_on_a_host_that_holds_our_value_for_now(
+    run_action, fake_engine, make_read
+):
+    # We wrote Y after the last refresh: compliant now, N again at the next refresh.
+    result = run_action(ActionModule, {}, _gpo_engine(fake_engine, make_read, "Y", "N"))
+    assert result["changed"] is False and result["drift"] == []
+    assert [c["gpo"] for c in result["gpo_conflicts"]] == [GPO]
+
+
+def test_a_gpo_that_agrees_is_neither_reported_nor_warned(run_action, fake_engine, make_read):
+    result = run_action(ActionModule, {}, _gpo_engine(fake_engine, make_read, "N", "Y"))
+    assert result["gpo_conflicts"] == [] and "warnings" not in result
+
+
+def test_gpo_conflicts_stay_reported_when_the_apply_fails(run_action, fake_engine, make_read):
+    refused = {"failed": True, "msg": "changed meanwhile", "error": "precondition"}
+    result = run_action(ActionModule, {}, _gpo_engine(fake_engine, make_read, "N", "N", refused))
+    assert result["failed"] is True and len(result["gpo_conflicts"]) == 1
+
+
+@pytest.mark.parametrize(
+    "args", [{"flag": "bad"}, {"flag": "refuse"}], ids=["bad-input", "cannot-comply"]
+)
+def test_gpo_conflicts_are_empty_when_the_task_fails_before_comparing(
+    run_action, fake_engine, make_read, args
+):
+    result = run_action(ActionModule, args, _gpo_engine(fake_engine, make_read, "N", "N"))
+    assert result["failed"] is True and result["gpo_conflicts"] == []
