@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(link(REPO).parents[2]))
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fleet_report import (  # noqa: E402
     format_drift_item,
+    format_gpo_conflict,
     host_summary,
 )
 
@@ -98,13 +99,19 @@ def show_report(report: dict, elapsed: float) -> None:
         f"{summary['drifted']} drifted, {summary['failed']} failed, "
         f"{summary['unreachable']} unreachable"
     )
+    conflicts = summary.get("gpo_conflicts") or {}
+    if conflicts.get("values"):
+        print(
+            f"Group Policy conflicts: {conflicts['values']} value(s) on {conflicts['hosts']} "
+            "host(s): a domain GPO puts its value back at every refresh"
+        )
     if summary["settings"]:
         print("drift by setting (hosts / values):")
         by_hosts = sorted(summary["settings"].items(), key=lambda kv: -kv[1]["hosts"])
         for setting, counts in by_hosts:
             print(f"  {setting:<22} {counts['hosts']:>3} / {counts['values']}")
     for record in report["hosts"]:
-        if record["status"] == "compliant":
+        if record["status"] == "compliant" and not record.get("gpo_conflicts"):
             continue
         profile = profiles.get(record["host"], "?")
         print(
@@ -112,6 +119,7 @@ def show_report(report: dict, elapsed: float) -> None:
         )
         if record["status"] == "drifted" and len(record["drift"]) <= MAX_ITEMS:
             lines = [format_drift_item(item) for item in record["drift"]]
+            lines += [f"gpo conflict: {format_gpo_conflict(c)}" for c in record["gpo_conflicts"]]
             lines += [f"warning: {warning}" for warning in record["warnings"]]
         else:
             lines = host_summary(record).splitlines()

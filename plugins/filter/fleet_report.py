@@ -21,6 +21,9 @@ description:
   - A host is V(compliant), V(drifted) (with its drift items), V(failed) (with the message)
     or V(unreachable). A host listed in O(hosts) with no result at all is V(unreachable),
     so hosts are never silently missing from the report.
+  - Values that a domain Group Policy Object sets differently (the modules' C(gpo_conflicts))
+    are kept per host, counted in the summary and listed in their own Markdown section:
+    Group Policy puts its value back at every refresh.
   - With O(format=markdown) the same report is rendered as a Markdown document for people.
   - C(playbooks/audit.yml) in this collection shows the intended use.
 options:
@@ -103,6 +106,8 @@ _value:
           C(unreachable)).
         - C(settings) maps each drifting setting to C(hosts) (hosts drifting in it) and
           C(values) (values drifting in it across the fleet).
+        - C(gpo_conflicts) counts C(hosts) with Group Policy conflicts and the conflicting
+          C(values) across the fleet.
       type: dict
       sample:
         hosts: 3
@@ -112,11 +117,14 @@ _value:
         unreachable: 0
         settings:
           permission: {hosts: 1, values: 1}
+        gpo_conflicts: {hosts: 1, values: 1}
     hosts:
       description:
         - One record per host, C(host), C(status), C(msg) (failed and unreachable hosts),
           C(drift) (the drift items of both modules, each with the C(module) it came from),
-          C(warnings) and C(engine_runs) (WinRM module runs per module).
+          C(warnings), C(gpo_conflicts) (the modules' C(gpo_conflicts): values a domain GPO
+          sets differently, each with its C(module); not repeated in C(warnings)) and
+          C(engine_runs) (WinRM module runs per module).
       type: list
       elements: dict
 """

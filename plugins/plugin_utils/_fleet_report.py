@@ -2,8 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The fleet drift report: per-host audit results in, one record per host out.
 
-Internal use only. Pure functions, no Ansible imports, so that the filter plugin stays a
-thin wrapper and the decisions here can be tested without a controller.
+Internal use only. Pure functions, no Ansible imports (only the collection's own wording of
+Group Policy conflicts), so that the filter plugin stays a thin wrapper and the decisions
+here can be tested without a controller.
 
 Input, per host (what playbooks/audit.yml collects from hostvars; any part may be missing):
 
@@ -16,6 +17,11 @@ play) or did not run. It is listed as unreachable, never left out.
 """
 
 from __future__ import annotations
+
+from ansible_collections.winra.remote_assistance.plugins.module_utils._gpo import (
+    REFRESH,
+    conflict_warning,
+)
 
 REPORT_VERSION = 1
 
@@ -53,6 +59,7 @@ def host_record(host, audit):
         "msg": None,
         "drift": [],
         "warnings": [],
+        "gpo_conflicts": [],
         "engine_runs": {},
     }
     audit = audit if isinstance(audit, dict) else {}
@@ -67,7 +74,11 @@ def host_record(host, audit):
         # What the audit cost the host: WinRM module runs per module (1 each when compliant).
         if isinstance(result.get("engine_runs"), int):
             record["engine_runs"][MODULE_OF_RESULT[key]] = result["engine_runs"]
-        record["warnings"].extend(str(w) for w in result.get("warnings") or [])
+        conflicts = [c for c in result.get("gpo_conflicts") or [] if isinstance(c, dict)]
+        record["gpo_conflicts"].extend(dict(c, module=MODULE_OF_RESULT[key]) for c in conflicts)
+        # Each conflict also came as a warning; the report lists it once, as a conflict.
+        said = {_warning_of(c) for c in conflicts}
+        record["warnings"].extend(str(w) for w in result.get("warnings") or [] if w not in said)
         record["drift"].extend(
             dict(item, module=MODULE_OF_RESULT[key]) for item in result.get("drift") or []
         )
@@ -93,6 +104,13 @@ def host_record(host, audit):
         # drift would understate what is wrong there.
         record["drift"] = []
     return record
+
+
+def _warning_of(conflict):
+    try:
+        return conflict_warning(conflict)
+    except (KeyError, TypeError):
+        return None  # not a conflict this collection wrote: its warning stays
 
 
 def _failure_msg(failure):
@@ -124,6 +142,11 @@ def summarize(records):
                 seen.add(setting)
                 counts["hosts"] += 1
     summary["settings"] = {name: settings[name] for name in _setting_order(settings)}
+    with_conflicts = [record for record in records if record.get("gpo_conflicts")]
+    summary["gpo_conflicts"] = {
+        "hosts": len(with_conflicts),
+        "values": sum(len(record["gpo_conflicts"]) for record in with_conflicts),
+    }
     return summary
 
 
@@ -165,6 +188,16 @@ def format_drift_item(item):
     )
 
 
+def format_gpo_conflict(item):
+    """One Group Policy conflict as a person reads it: the value, the GPO, both values."""
+    where = "\\".join(part for part in (item.get("path"), item.get("name")) if part)
+    return (
+        f"{item.get('setting', 'unknown')}: {where} is set to "
+        f"{format_value(item.get('gpo_value'))} by the GPO '{item.get('gpo')}', "
+        f"expected {format_value(item.get('expected'))}"
+    )
+
+
 def _cell(text):
     # A table cell cannot hold a pipe or a line break as such.
     return str(text).replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
@@ -191,6 +224,26 @@ def render_markdown(document):
         ]
     else:
         lines.append("No drift on any host that could be checked.")
+    lines.append("")
+
+    lines += ["## Group Policy conflicts", ""]
+    conflicts = summary.get("gpo_conflicts") or {"hosts": 0, "values": 0}
+    if conflicts["values"]:
+        lines += [
+            f"{conflicts['values']} value(s) on {conflicts['hosts']} host(s) are set differently "
+            f"by a domain GPO. Group Policy puts its value back at every refresh ({REFRESH}), "
+            "so a converge there does not last: change the GPO, or the standard.",
+            "",
+            "| host | conflict |",
+            "|---|---|",
+        ]
+        lines += [
+            f"| {_cell(r['host'])} | {_cell(format_gpo_conflict(item))} |"
+            for r in records
+            for item in r.get("gpo_conflicts") or []
+        ]
+    else:
+        lines.append("No Group Policy conflict on any host that could be checked.")
     lines.append("")
 
     lines += ["## Hosts", "", "| host | status | details |", "|---|---|---|"]
@@ -226,5 +279,8 @@ def host_summary(record):
             if counts
             else []
         )
+    parts += [
+        f"gpo conflict: {format_gpo_conflict(item)}" for item in record.get("gpo_conflicts") or []
+    ]
     parts += [f"warning: {warning}" for warning in record["warnings"]]
     return "\n".join(parts) if parts else "-"

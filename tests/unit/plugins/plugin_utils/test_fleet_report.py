@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 
+from ansible_collections.winra.remote_assistance.plugins.module_utils._gpo import (
+    conflict_warning,
+)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fleet_report import (
     NO_RESULT_MSG,
     fleet_document,
     fleet_records,
+    format_gpo_conflict,
     format_value,
     host_record,
     host_summary,
@@ -44,6 +48,7 @@ def test_clean_host_is_compliant():
         "msg": None,
         "drift": [],
         "warnings": [],
+        "gpo_conflicts": [],
         "engine_runs": {"win_offer_ra": 1, "win_ra_firewall": 1},
     }
 
@@ -148,6 +153,7 @@ def test_summary_counts_hosts_per_status_and_per_setting():
             "permission": {"hosts": 2, "values": 3},
             "dcom": {"hosts": 1, "values": 1},
         },
+        "gpo_conflicts": {"hosts": 0, "values": 0},
     }
     # Known settings come in the documented order, unknown ones after them.
     odd = fleet_records({"a": {"policy": ok([dict(DCOM, setting="zeta"), PERMISSION])}})
@@ -212,3 +218,61 @@ def test_host_summary_counts_values_per_setting():
     record = host_record("a", {"policy": ok([PERMISSION, dict(PERMISSION, name="x"), DCOM])})
     assert host_summary(record) == "permission (2 values), dcom"
     assert host_summary(host_record("b", {"policy": ok()})) == "-"
+
+
+GPO = "RA Baseline (view only)"
+CONFLICT = {
+    "setting": "permission",
+    "path": TS,
+    "name": "fAllowUnsolicitedFullControl",
+    "gpo": GPO,
+    "gpo_value": {"type": "REG_DWORD", "data": 0},
+    "expected": {"type": "REG_DWORD", "data": 1},
+}
+
+
+def conflicted(drift=()):
+    """A win_offer_ra result as the action plugin gives it: the conflict and its warning."""
+    return ok(drift, gpo_conflicts=[CONFLICT], warnings=[conflict_warning(CONFLICT), "other"])
+
+
+def test_gpo_conflicts_are_kept_tagged_and_not_repeated_as_warnings():
+    record = host_record("ws1", {"policy": conflicted([PERMISSION]), "firewall": ok()})
+    assert record["status"] == "drifted"
+    assert record["gpo_conflicts"] == [dict(CONFLICT, module="win_offer_ra")]
+    assert record["warnings"] == ["other"]
+
+
+def test_a_compliant_host_can_still_have_a_conflict():
+    # Converged after the last Group Policy refresh: compliant until the next one.
+    record = host_record("ws1", {"policy": conflicted(), "firewall": ok()})
+    assert record["status"] == "compliant" and len(record["gpo_conflicts"]) == 1
+
+
+def test_summary_counts_hosts_and_values_with_conflicts():
+    records = fleet_records(
+        {"a": {"policy": conflicted([PERMISSION])}, "b": {"policy": conflicted()}, "c": {}},
+        hosts=["a", "b", "c"],
+    )
+    assert summarize(records)["gpo_conflicts"] == {"hosts": 2, "values": 2}
+
+
+def test_format_gpo_conflict_names_value_gpo_and_both_values():
+    assert format_gpo_conflict(CONFLICT) == (
+        f"permission: {TS}\\fAllowUnsolicitedFullControl is set to REG_DWORD:0 by the GPO "
+        f"'{GPO}', expected REG_DWORD:1"
+    )
+    assert "expected (absent)" in format_gpo_conflict(dict(CONFLICT, expected=None))
+
+
+def test_markdown_has_a_group_policy_conflicts_section_with_its_count():
+    document = fleet_document(
+        {"a": {"policy": conflicted([PERMISSION])}, "b": {"policy": ok()}}, hosts=["a", "b"]
+    )
+    text = render_markdown(document)
+    section = text.split("## Group Policy conflicts")[1].split("## Hosts")[0]
+    assert "1 value(s) on 1 host(s)" in section and "every refresh" in section
+    assert f"| a | {format_gpo_conflict(CONFLICT)} |" in section
+    assert "gpo conflict: permission" in host_summary(document["hosts"][0])
+    quiet = render_markdown(fleet_document({"a": {"policy": ok()}}, hosts=["a"]))
+    assert "No Group Policy conflict on any host that could be checked." in quiet
