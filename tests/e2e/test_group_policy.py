@@ -1,0 +1,74 @@
+"""A domain GPO that fights the standard: reported by the audit, warned about by the
+converge, and visible again as drift after the next Group Policy refresh (the flapping).
+Checked on the lab's own state."""
+
+from __future__ import annotations
+
+import pytest
+from e2e_support import TS, dword, records_by_host, run_audit, run_playbook, value_in, writes
+
+pytestmark = pytest.mark.e2e
+
+GPO = "RA Baseline (view only)"
+PERMISSION = "fAllowUnsolicitedFullControl"
+
+
+@pytest.fixture(scope="module")
+def lab(lab_of):
+    return lab_of(["gpo-conflict", "compliant"])
+
+
+@pytest.fixture(autouse=True)
+def reset_hosts(lab):
+    lab.client.reset()
+    return lab
+
+
+def permission_on(lab, host):
+    return value_in(lab.client.registry(host), TS, PERMISSION)
+
+
+def audit_of(lab, tmp_path, host):
+    lab.client.reset_counters()
+    run, report, markdown = run_audit(lab.inventory, tmp_path)
+    assert run.returncode == 0, run.output[-4000:]
+    assert all(writes(c) == 0 for c in lab.client.counters().values()), "the audit wrote"
+    return records_by_host(report)[host], report, markdown
+
+
+def test_audit_reports_the_drift_and_the_gpo_and_writes_nothing(lab, tmp_path):
+    fought, other = lab.by_profile("gpo-conflict")[0], lab.by_profile("compliant")[0]
+    record, report, markdown = audit_of(lab, tmp_path, fought)
+
+    assert record["status"] == "drifted"
+    assert [(d["setting"], d["name"]) for d in record["drift"]] == [("permission", PERMISSION)]
+    assert [
+        (c["name"], c["gpo"], c["gpo_value"], c["expected"]) for c in record["gpo_conflicts"]
+    ] == [(PERMISSION, GPO, dword(0), dword(1))]
+    # The GPO also sets fAllowUnsolicited = 1, which agrees with the standard: no conflict.
+    assert records_by_host(report)[other]["gpo_conflicts"] == []
+    assert report["summary"]["gpo_conflicts"] == {"hosts": 1, "values": 1}
+    assert "## Group Policy conflicts" in markdown and GPO in markdown
+    assert permission_on(lab, fought) == dword(0)
+
+
+def test_converge_warns_then_group_policy_puts_its_value_back(lab, tmp_path):
+    fought = lab.by_profile("gpo-conflict")[0]
+
+    run = run_playbook("site.yml", lab.inventory, tmp_path)
+    assert run.returncode == 0, run.output[-4000:]
+    assert run.recap[fought]["changed"] >= 1
+    said = " ".join(run.output.split())  # warnings are wrapped to the terminal width
+    assert "Group Policy conflict" in said and GPO in said and "change the GPO" in said
+    assert permission_on(lab, fought) == dword(1), "the task still converges"
+
+    # Compliant until the next refresh, and the conflict is still reported.
+    record, _report, _markdown = audit_of(lab, tmp_path, fought)
+    assert record["status"] == "compliant" and len(record["gpo_conflicts"]) == 1
+
+    assert lab.client.gp_refresh(fought)["applied"] == 2
+    assert permission_on(lab, fought) == dword(0)
+    record, _report, _markdown = audit_of(lab, tmp_path, fought)
+    assert record["status"] == "drifted"
+    assert [d["name"] for d in record["drift"]] == [PERMISSION]
+    assert [c["gpo"] for c in record["gpo_conflicts"]] == [GPO]
