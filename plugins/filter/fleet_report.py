@@ -22,8 +22,8 @@ description:
     or V(unreachable). A host listed in O(hosts) with no result at all is V(unreachable),
     so hosts are never silently missing from the report.
   - Values that a domain Group Policy Object sets differently (the modules' C(gpo_conflicts))
-    are kept per host, counted in the summary and listed in their own Markdown section:
-    Group Policy puts its value back at every refresh.
+    are kept per host, counted in the summary and listed in their own Markdown section,
+    because Group Policy puts its value back at every refresh.
   - With O(format=markdown) the same report is rendered as a Markdown document for people.
   - C(playbooks/audit.yml) in this collection shows the intended use.
 options:
@@ -122,7 +122,7 @@ _value:
       description:
         - One record per host, C(host), C(status), C(msg) (failed and unreachable hosts),
           C(drift) (the drift items of both modules, each with the C(module) it came from),
-          C(warnings), C(gpo_conflicts) (the modules' C(gpo_conflicts): values a domain GPO
+          C(warnings), C(gpo_conflicts) (the modules' C(gpo_conflicts), the values a domain GPO
           sets differently, each with its C(module); not repeated in C(warnings)) and
           C(engine_runs) (WinRM module runs per module).
       type: list
