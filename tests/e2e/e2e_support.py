@@ -143,7 +143,7 @@ def parse_recap(output: str) -> dict[str, dict[str, int]]:
     return recap
 
 
-def ansible_env(tmp_dir: Path) -> dict[str, str]:
+def ansible_env(tmp_dir: Path, bin_dir: Path = VENV_BIN) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
@@ -152,7 +152,7 @@ def ansible_env(tmp_dir: Path) -> dict[str, str]:
             "ANSIBLE_FORCE_COLOR": "0",
             "ANSIBLE_LOCAL_TEMP": str(tmp_dir / "ansible-local"),
             "ANSIBLE_HOME": str(tmp_dir / "ansible-home"),
-            "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+            "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
             "PYTHONWARNINGS": "ignore",
         }
     )
@@ -168,9 +168,11 @@ def run_playbook(
     limit: str | None = None,
     extra_args: tuple[str, ...] = (),
     timeout: float = 600,
+    bin_dir: Path = VENV_BIN,
 ) -> PlaybookRun:
+    """ansible-playbook from `bin_dir` (another ansible-core's venv for compatibility runs)."""
     command = [
-        str(VENV_BIN / "ansible-playbook"),
+        str(bin_dir / "ansible-playbook"),
         "-i",
         str(STANDARD_INVENTORY),
         "-i",
@@ -187,7 +189,7 @@ def run_playbook(
     done = subprocess.run(
         command,
         cwd=REPO,
-        env=ansible_env(tmp_dir),
+        env=ansible_env(tmp_dir, bin_dir),
         capture_output=True,
         text=True,
         timeout=timeout,
