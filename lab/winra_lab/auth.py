@@ -1,8 +1,9 @@
-"""HTTP Basic authentication as the WinRM service answers it.
+"""The lab's credentials and HTTP Basic authentication as the WinRM service answers it.
 
-The lab speaks only Basic over plain HTTP (`ansible_winrm_transport=basic`); NTLM,
-Kerberos and CredSSP would need message encryption. A rejected request gets the same
-401 challenge Windows sends, which pywinrm turns into InvalidCredentialsError.
+A lab speaks one scheme (`AUTH_SCHEMES`): Basic over plain HTTP
+(`ansible_winrm_transport=basic`, the default) or NTLM with message encryption
+(`ntlm_auth.py`). A rejected request gets the same 401 challenge Windows sends, which
+pywinrm turns into InvalidCredentialsError.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 
 DEFAULT_USER = "lab-admin"
+AUTH_SCHEMES = ("basic", "ntlm")
 
 # Windows offers Negotiate first, then Basic when Basic is enabled on the service.
 CHALLENGE_HEADERS = (

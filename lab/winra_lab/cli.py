@@ -2,6 +2,7 @@
 
     start --hosts N [--profile P | --mix] [--inventory PATH] [--addressing loopback|ports]
           [--port P] [--control-port P] [--latency none|realistic] [--state-dir D] [--run-dir D]
+          [--auth basic|ntlm]
     status | dump HOST | control METHOD PATH [JSON] | stop | serve (foreground)
 
 `start` runs `serve` as a detached process and returns once it answers; the run file
@@ -21,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from winra_lab.auth import DEFAULT_USER
+from winra_lab.auth import AUTH_SCHEMES, DEFAULT_USER
 from winra_lab.client import RUN_FILE, ControlCallError, call_control
 from winra_lab.lab import Lab
 
@@ -52,6 +53,12 @@ def _add_fleet_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--latency", choices=("none", "realistic"), default="none")
     parser.add_argument("--state-dir", help="save each host's state here; reloaded on start")
     parser.add_argument("--user", default=DEFAULT_USER)
+    parser.add_argument(
+        "--auth",
+        choices=AUTH_SCHEMES,
+        default="basic",
+        help="basic: Basic over HTTP; ntlm: NTLM with message encryption over HTTP (default basic)",
+    )
     parser.add_argument(
         "--password",
         default=os.environ.get("WINRA_LAB_PASSWORD"),
@@ -105,6 +112,8 @@ def _fleet_argv(args) -> list[str]:
         args.latency,
         "--user",
         args.user,
+        "--auth",
+        args.auth,
         "--domain",
         args.domain,
     ]
@@ -152,6 +161,7 @@ def cmd_serve(args) -> int:
         state_dir=args.state_dir,
         domain=args.domain,
         record_dir=args.record_dir,
+        auth=args.auth,
     )
     lab.start()
 

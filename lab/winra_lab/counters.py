@@ -23,6 +23,7 @@ class HostCounters:
             self.requests = 0
             self.requests_by_action: Counter[str] = Counter()
             self.auth_failures = 0
+            self.encrypted_requests = 0
             self.shells = 0
             self.commands = 0
             self.module_runs: Counter[str] = Counter()
@@ -49,6 +50,10 @@ class HostCounters:
     def auth_failure(self) -> None:
         with self._lock:
             self.auth_failures += 1
+
+    def encrypted_request(self) -> None:
+        with self._lock:
+            self.encrypted_requests += 1
 
     def shell(self) -> None:
         with self._lock:
@@ -77,6 +82,7 @@ class HostCounters:
                 "requests": self.requests,
                 "requests_by_action": dict(self.requests_by_action),
                 "auth_failures": self.auth_failures,
+                "encrypted_requests": self.encrypted_requests,
                 "shells": self.shells,
                 "commands": self.commands,
                 "module_runs": dict(self.module_runs),

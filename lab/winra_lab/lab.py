@@ -12,11 +12,12 @@ import tempfile
 from pathlib import Path
 
 from winra_lab import inventory
-from winra_lab.auth import DEFAULT_USER, Credentials, generate_password
+from winra_lab.auth import AUTH_SCHEMES, DEFAULT_USER, Credentials, generate_password
 from winra_lab.client import ControlClient
 from winra_lab.fleet import DEFAULT_DOMAIN, Fleet, StateFactory
 from winra_lab.labhost import LabHost
 from winra_lab.latency import preset
+from winra_lab.ntlm_auth import NtlmCredentialFile
 from winra_lab.recorder import Recorder
 from winra_lab.server import LabServer
 
@@ -50,7 +51,11 @@ class Lab:
         domain: str = DEFAULT_DOMAIN,
         build_state: StateFactory | None = None,
         record_dir: str | Path | None = None,
+        auth: str = "basic",
     ) -> None:
+        if auth not in AUTH_SCHEMES:
+            raise ValueError(f"auth must be one of {AUTH_SCHEMES}, not {auth!r}")
+        self.auth = auth
         self.credentials = Credentials(user, password or generate_password())
         self._tmp = None
         if inventory_path is None:
@@ -72,7 +77,12 @@ class Lab:
             recorder = Recorder(record_dir)
             for host in self.fleet.hosts:
                 host.recorder = recorder
-        self.server = LabServer(self.fleet, control_port=control_port)
+        self._ntlm_store = (
+            NtlmCredentialFile(self.credentials, [h.name for h in self.fleet.hosts])
+            if auth == "ntlm"
+            else None
+        )
+        self.server = LabServer(self.fleet, control_port=control_port, ntlm_store=self._ntlm_store)
         self._started = False
 
     # ------------------------------------------------------------ lifecycle
@@ -85,6 +95,7 @@ class Lab:
             self.host_summaries(),
             self.credentials.user,
             self.credentials.password,
+            transport=self.auth,
         )
         return self
 
@@ -95,6 +106,9 @@ class Lab:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+        if self._ntlm_store is not None:
+            self._ntlm_store.remove()
+            self._ntlm_store = None
 
     def __enter__(self) -> Lab:
         return self.start()
@@ -130,6 +144,7 @@ class Lab:
         return {
             "control_url": self.control_url,
             "addressing": self.fleet.addressing,
+            "auth": self.auth,
             "user": self.credentials.user,
             "password": self.credentials.password,
             "inventory": str(self.inventory_path),

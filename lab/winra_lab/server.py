@@ -20,6 +20,7 @@ from http.server import ThreadingHTTPServer
 
 from winra_lab.control import ControlHandler
 from winra_lab.fleet import Fleet
+from winra_lab.ntlm_auth import NtlmCredentialFile
 from winra_lab.wsman_http import ConnectionContext, WsmanHandler
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,15 @@ def _bind(address: str, port: int) -> socket.socket:
 class LabServer:
     """Serves a Fleet: WinRM listeners for every host plus the control API."""
 
-    def __init__(self, fleet: Fleet, control_port: int = 0, control_address: str = "127.0.0.1"):
+    def __init__(
+        self,
+        fleet: Fleet,
+        control_port: int = 0,
+        control_address: str = "127.0.0.1",
+        ntlm_store: NtlmCredentialFile | None = None,
+    ):
         self.fleet = fleet
+        self.ntlm_store = ntlm_store  # set: every host speaks NTLM instead of Basic
         self._selector = selectors.DefaultSelector()
         self._listeners: dict[str, socket.socket] = {}
         self._connections: dict[socket.socket, str] = {}
@@ -246,7 +254,9 @@ class LabServer:
             self._connections.pop(conn, None)
 
     def _serve_connection(self, conn: socket.socket, peer, host) -> None:
-        context = ConnectionContext(host, self.fleet.credentials, on_close=self._forget)
+        context = ConnectionContext(
+            host, self.fleet.credentials, on_close=self._forget, ntlm_store=self.ntlm_store
+        )
         try:
             WsmanHandler(conn, peer, context)
         except (ConnectionError, TimeoutError, OSError):

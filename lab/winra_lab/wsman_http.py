@@ -1,20 +1,23 @@
 """The HTTP face of one emulated host's WinRM service (`POST /wsman`).
 
 One handler instance serves one TCP connection (HTTP/1.1 keep-alive, Nagle off) for the
-host whose listening socket accepted it. It authenticates, counts, applies wire faults
-and hands the parsed message to `winrs.handle`.
+host whose listening socket accepted it. It authenticates (Basic per request, or NTLM once
+per connection, then unseals each request and seals its reply), counts, applies wire
+faults and hands the parsed message to `winrs.handle`.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
 import socket
 import time
 from http.server import BaseHTTPRequestHandler
 
-from winra_lab import winrs, wsman
+from winra_lab import ntlm_auth, session_encryption, winrs, wsman
 from winra_lab.auth import CHALLENGE_HEADERS, Credentials
+from winra_lab.ntlm_auth import NtlmConnection, NtlmCredentialFile, NtlmRejected
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +26,22 @@ MAX_BODY = 16 * 1024 * 1024
 
 
 class ConnectionContext:
-    """What a connection's handler needs: its host, the credentials, and the server."""
+    """What a connection's handler needs: its host, the credentials, and the server.
 
-    def __init__(self, host, credentials: Credentials, on_close=None) -> None:
+    `ntlm_store` set means the host speaks NTLM (with message encryption) instead of Basic.
+    """
+
+    def __init__(
+        self,
+        host,
+        credentials: Credentials,
+        on_close=None,
+        ntlm_store: NtlmCredentialFile | None = None,
+    ) -> None:
         self.host = host
         self.credentials = credentials
         self.on_close = on_close
+        self.ntlm_store = ntlm_store
 
 
 class WsmanHandler(BaseHTTPRequestHandler):
@@ -46,15 +59,26 @@ class WsmanHandler(BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return self.server_version
 
+    def setup(self) -> None:
+        super().setup()
+        store = self.server.ntlm_store
+        self._ntlm = NtlmConnection(store) if store is not None else None
+        self._seal_reply = False  # set per request: an encrypted request gets an encrypted reply
+
     # ------------------------------------------------------------------ plumbing
 
     def _finish(self, status: int, body: bytes, extra_headers=()) -> None:
         host = self.server.host
+        content_type = SOAP_CONTENT_TYPE
+        if self._seal_reply and body:
+            body = session_encryption.seal_message(body, self._ntlm.seal)
+            content_type = session_encryption.CONTENT_TYPE
         self.send_response(status)
         for name, value in extra_headers:
             self.send_header(name, value)
-        if body:
-            self.send_header("Content-Type", SOAP_CONTENT_TYPE)
+        if body or self._seal_reply:
+            # pywinrm reads Content-Type on every reply once it encrypts, even an empty one.
+            self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         header_bytes = sum(len(chunk) for chunk in getattr(self, "_headers_buffer", []))
         self.end_headers()
@@ -96,26 +120,31 @@ class WsmanHandler(BaseHTTPRequestHandler):
             host.counters.fault()
             self._drop()
             return
+        self._seal_reply = False
         body = self._read_body()
         if body is None:
             return
-        header_size = len(self.requestline) + 2 + len(str(self.headers))
-        if not self.server.credentials.accepts(self.headers.get("Authorization")):
+        bytes_in = len(self.requestline) + 2 + len(str(self.headers)) + len(body)
+        if self._ntlm is not None:
+            body = self._authenticate_ntlm(body, bytes_in)
+        elif not self.server.credentials.accepts(self.headers.get("Authorization")):
             host.counters.auth_failure()
-            host.counters.request("Unauthorized", header_size + len(body))
+            host.counters.request("Unauthorized", bytes_in)
             self._finish(401, b"", CHALLENGE_HEADERS)
             return
+        if body is None:
+            return
         if self.path.split("?", 1)[0].rstrip("/").lower() != "/wsman":
-            host.counters.request("NotFound", header_size + len(body))
+            host.counters.request("NotFound", bytes_in)
             self._finish(404, b"")
             return
         try:
             request = wsman.parse_request(body)
         except wsman.WsmanParseError as exc:
-            host.counters.request("Invalid", header_size + len(body))
+            host.counters.request("Invalid", bytes_in)
             self._finish(400, wsman.render_fault("", wsman.bad_request(str(exc)), host.name))
             return
-        host.counters.request(request.action, header_size + len(body))
+        host.counters.request(request.action, bytes_in)
 
         if faults.matches(faults.http_500_on, request.action):
             faults.consume()
@@ -136,6 +165,57 @@ class WsmanHandler(BaseHTTPRequestHandler):
             self._drop()
             return
         self._finish(status, answer)
+
+    def _authenticate_ntlm(self, body: bytes, bytes_in: int) -> bytes | None:
+        """The plain request body, or None once this request has been answered.
+
+        The handshake (401 Negotiate, 401 with the server's challenge, then the client's
+        answer) runs on this connection; the connection stays authenticated afterwards.
+        """
+        host = self.server.host
+        authorization = self.headers.get("Authorization")
+        if authorization:
+            parsed = ntlm_auth.parse_authorization(authorization)
+            try:
+                if parsed is None:
+                    raise NtlmRejected("not a Negotiate or NTLM token")
+                scheme, token = parsed
+                answer = self._ntlm.step(token)
+            except NtlmRejected as exc:
+                log.debug("%s rejected NTLM: %s", host.name, exc)
+                host.counters.auth_failure()
+                host.counters.request("Unauthorized", bytes_in)
+                self._finish(401, b"", ntlm_auth.CHALLENGE_HEADERS)
+                return None
+            if not self._ntlm.authenticated:
+                host.counters.request("Negotiate", bytes_in)
+                challenge = base64.b64encode(answer or b"").decode()
+                self._finish(401, b"", (("WWW-Authenticate", f"{scheme} {challenge}"),))
+                return None
+        elif not self._ntlm.authenticated:
+            # The client's first request: it learns which schemes the service offers.
+            host.counters.request("Unauthorized", bytes_in)
+            self._finish(401, b"", ntlm_auth.CHALLENGE_HEADERS)
+            return None
+        if not body:
+            # pywinrm authenticates with an empty POST before it encrypts anything.
+            host.counters.request("Authenticated", bytes_in)
+            self._finish(200, b"")
+            return None
+        if not session_encryption.is_encrypted(self.headers.get("Content-Type")):
+            return body  # AllowUnencrypted is true on the lab's service, as Basic needs
+        try:
+            plain = session_encryption.unseal_message(body, self._ntlm.unseal)
+        except (session_encryption.MalformedEncryptedMessage, NtlmRejected) as exc:
+            # The sequence numbers are out of step now: nothing more can be read here.
+            host.counters.request("Invalid", bytes_in)
+            self._finish(400, b"")
+            self.close_connection = True
+            log.debug("%s could not unseal a request: %s", host.name, exc)
+            return None
+        host.counters.encrypted_request()
+        self._seal_reply = True
+        return plain
 
     def finish(self) -> None:
         try:
