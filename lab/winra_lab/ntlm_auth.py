@@ -107,8 +107,9 @@ class NtlmConnection:
                 if self._context is None or self._context.complete:
                     self._context = spnego.server(service="HTTP", protocol="ntlm")
                 answer = self._context.step(token)
-        except (SpnegoError, ValueError, KeyError, IndexError) as exc:
-            # pyspnego raises its own errors for wrong answers and struct errors for junk.
+        except Exception as exc:
+            # pyspnego raises its own errors for wrong answers, and whatever its message
+            # parsers hit (struct, index, value errors) for junk: all mean "rejected".
             self._context = None
             raise NtlmRejected(str(exc)) from exc
         return answer
