@@ -74,8 +74,10 @@ class EngineAction(ActionBase):
             return self._failed(result, str(err))
 
         # policy_sources in the same read: knowing which values a GPO fights over costs no
-        # extra round trip.
-        request = {"action": "read", **self.read_request(options), "policy_sources": True}
+        # extra round trip. A read of no registry keys (rules backend) has nothing a GPO
+        # could set here, so it spares the host the Resultant Set of Policy query.
+        request = {"action": "read", **self.read_request(options)}
+        request["policy_sources"] = bool(request.get("keys"))
         read = self._engine(task_vars, request, result)
         if read.get("failed"):
             return self._failed(result, f"Failed to read the host state: {read.get('msg')}", read)

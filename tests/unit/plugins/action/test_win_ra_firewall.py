@@ -139,7 +139,7 @@ def test_rules_backend_reads_rules_and_enables_them(run_action, fake_engine, mak
         "keys": [],
         "accounts": [],
         "firewall_rules": [DCOM, RASERVER_RULE],
-        "policy_sources": True,
+        "policy_sources": False,
     }
     assert engine.actions == ["read", "apply"]
     changes = engine.calls[1]["module_args"]["changes"]
