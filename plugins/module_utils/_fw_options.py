@@ -23,6 +23,7 @@ from ansible_collections.winra.remote_assistance.plugins.module_utils._fw_preset
     PRESET_NAMES,
     preset,
 )
+from ansible_collections.winra.remote_assistance.plugins.module_utils._fw_rules import rule_names
 
 BACKENDS = ("policy", "rules")
 PROFILES = {"policy": ("domain", "standard"), "rules": ("domain", "private", "public")}
@@ -104,13 +105,7 @@ def _rules(given) -> tuple:
         return DEFAULT_RULES
     if not given:
         raise OptionError("rules", given, "must name at least one rule")
-    names: list = []
-    for index, name in enumerate(given):
-        if not name.strip():
-            raise OptionError(f"rules[{index}]", name, "a rule Name cannot be empty")
-        if name.casefold() not in (known.casefold() for known in names):
-            names.append(name)
-    return tuple(names)
+    return rule_names("rules", given)
 
 
 def _entries(option: str, given, defaults: tuple, parse) -> tuple:

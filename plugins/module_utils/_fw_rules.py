@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from ansible_collections.winra.remote_assistance.plugins.module_utils._errors import (
     HostStateError,
+    OptionError,
 )
 from ansible_collections.winra.remote_assistance.plugins.module_utils._plan import (
     CurrentState,
@@ -46,6 +47,20 @@ def rules_wants(options, current: CurrentState) -> list:
             profiles = _ordered(current_profiles)
             wants.append(WantRule(RULES_SETTING, rule.get("name") or name, False, profiles))
     return wants
+
+
+def rule_names(option: str, given) -> tuple:
+    """Rule Names as given, checked: none blank or with spaces around it (a Name is an ID,
+    matched exactly), repeats that differ only in case dropped."""
+    names: list = []
+    for index, name in enumerate(given):
+        if not name.strip() or name != name.strip():
+            raise OptionError(
+                f"{option}[{index}]", name, "must be a rule Name (ID) without spaces around it"
+            )
+        if name.casefold() not in (known.casefold() for known in names):
+            names.append(name)
+    return tuple(names)
 
 
 def check_usable_rule(name: str, rule: dict | None) -> None:

@@ -16,6 +16,7 @@ from ansible_collections.winra.remote_assistance.plugins.module_utils._accounts 
     validate_helpers,
 )
 from ansible_collections.winra.remote_assistance.plugins.module_utils._errors import OptionError
+from ansible_collections.winra.remote_assistance.plugins.module_utils._fw_rules import rule_names
 
 STATES = ("enabled", "disabled", "absent")
 PERMISSIONS = ("view", "control")
@@ -87,7 +88,9 @@ def validate_options(params: dict) -> tuple[OfferOptions, list[str]]:
         validate_helpers=bool(params.get("validate_helpers", False)),
         dcom=bool(params.get("dcom", True)),
         solicited=_solicited(params.get("solicited")),
-        require_firewall_rules=_rule_names(params.get("require_firewall_rules") or []),
+        require_firewall_rules=rule_names(
+            "require_firewall_rules", params.get("require_firewall_rules") or []
+        ),
     )
     return options, _warnings(options)
 
@@ -114,17 +117,6 @@ def _solicited(raw: dict | None) -> SolicitedOptions | None:
             raw, "max_ticket_expiry_unit", TICKET_UNITS, "hours", prefix="solicited."
         ),
     )
-
-
-def _rule_names(names: list) -> tuple[str, ...]:
-    for index, name in enumerate(names):
-        if not name or name != name.strip():
-            raise OptionError(
-                f"require_firewall_rules[{index}]",
-                name,
-                "must be a rule Name without spaces around it",
-            )
-    return tuple(names)
 
 
 def _choice(params: dict, name: str, choices: tuple, default: str, prefix: str = "") -> str:

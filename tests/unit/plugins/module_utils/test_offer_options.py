@@ -170,3 +170,17 @@ def _spec_view(options: dict) -> dict:
 
 def test_module_documentation_matches_the_argument_spec():
     assert _spec_view(_documented_options()) == _spec_view(ARGUMENT_SPEC)
+
+
+@pytest.mark.parametrize("name", ["", " ", " RemoteAssistance-DCOM-In-TCP-NoScope-Active"])
+def test_required_firewall_rule_names_are_checked_naming_the_option(name):
+    with pytest.raises(OptionError) as err:
+        spec_then_validate({"helpers": ["C\\x"], "require_firewall_rules": ["ok", name]})
+    assert err.value.option == "require_firewall_rules[1]" and err.value.value == name
+
+
+def test_required_firewall_rules_drop_case_only_repeats():
+    options, _unused = spec_then_validate(
+        {"helpers": ["C\\x"], "require_firewall_rules": ["Rule-A", "rule-a", "Rule-B"]}
+    )
+    assert options.require_firewall_rules == ("Rule-A", "Rule-B")
