@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:  # the benchmark's PLAY RECAP parser, shared rather than copied
+    sys.path.insert(0, str(REPO))
+
+from bench.playbook_run import parse_recap  # noqa: E402
+
 VENV_BIN = Path(sys.executable).parent
 PLAYBOOKS = REPO / "playbooks"
 # Carries the lab standard (group_vars/windows.yml); the lab's inventory carries the hosts.
@@ -112,8 +116,6 @@ def engine_runs(counters: dict) -> tuple[int, int]:
 
 # ------------------------------------------------------------------ ansible-playbook
 
-RECAP = re.compile(r"^(?P<host>\S+)\s*:\s*(?P<counts>(?:\w+=\d+\s*)+)$")
-
 
 @dataclass
 class PlaybookRun:
@@ -126,21 +128,6 @@ class PlaybookRun:
 
     def changed_hosts(self) -> set[str]:
         return {h for h, c in self.recap.items() if c.get("changed")}
-
-
-def parse_recap(output: str) -> dict[str, dict[str, int]]:
-    recap: dict[str, dict[str, int]] = {}
-    lines = output.splitlines()
-    try:
-        start = max(i for i, line in enumerate(lines) if line.startswith("PLAY RECAP"))
-    except ValueError:
-        return recap
-    for line in lines[start + 1 :]:
-        match = RECAP.match(line.strip())
-        if match:
-            counts = dict(pair.split("=") for pair in match["counts"].split())
-            recap[match["host"]] = {key: int(value) for key, value in counts.items()}
-    return recap
 
 
 def ansible_env(tmp_dir: Path, bin_dir: Path = VENV_BIN) -> dict[str, str]:
