@@ -180,8 +180,13 @@ def format_value(value):
     return str(value)
 
 
+def _where(item):
+    """The registry value (key\\name) or rule an item is about."""
+    return "\\".join(part for part in (item.get("path"), item.get("name")) if part)
+
+
 def format_drift_item(item):
-    where = "\\".join(part for part in (item.get("path"), item.get("name")) if part)
+    where = _where(item)
     return (
         f"{item.get('setting', 'unknown')}: {where} is {format_value(item.get('actual'))}, "
         f"expected {format_value(item.get('expected'))}"
@@ -190,7 +195,7 @@ def format_drift_item(item):
 
 def format_gpo_conflict(item):
     """One Group Policy conflict as a person reads it: the value, the GPO, both values."""
-    where = "\\".join(part for part in (item.get("path"), item.get("name")) if part)
+    where = _where(item)
     return (
         f"{item.get('setting', 'unknown')}: {where} is set to "
         f"{format_value(item.get('gpo_value'))} by the GPO '{item.get('gpo')}', "
