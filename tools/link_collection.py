@@ -11,14 +11,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import yaml
+from collection_tree import ROOT, load_galaxy
 
-ROOT = Path(__file__).resolve().parent.parent
 SKIP = {"collections", ".git", ".venv"}
 
 
 def link(root: Path = ROOT) -> Path:
-    galaxy = yaml.safe_load((root / "galaxy.yml").read_text(encoding="utf-8"))
+    galaxy = load_galaxy(root)
     target = root / "collections" / "ansible_collections" / galaxy["namespace"] / galaxy["name"]
     target.mkdir(parents=True, exist_ok=True)
     for entry in root.iterdir():
