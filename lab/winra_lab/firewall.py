@@ -158,8 +158,6 @@ FOREIGN_CATALOG = (
     ),
 )  # fmt: skip
 
-RA_RULE_NAMES = tuple(rule.name for rule in RA_CATALOG)
-
 
 def _localised(table: dict, culture: str) -> str:
     return table.get(culture) or table[DEFAULT_CULTURE]

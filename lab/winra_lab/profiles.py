@@ -173,13 +173,6 @@ def _apply_standard(registry: dict) -> None:
         registry[f"{base}\\AuthorizedApplications\\List"] = _name_is_data(LEGACY_PROGRAMS)
 
 
-def standard_registry() -> dict:
-    """The registry of a host with the standard fully applied (a `compliant` host)."""
-    registry = _baseline()
-    _apply_standard(registry)
-    return registry
-
-
 # ----- the profiles -------------------------------------------------------------------------
 
 

@@ -12,7 +12,6 @@ import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-HIVE = "HKLM:"
 ROOT = "HKLM:\\"
 
 # Spellings of HKEY_LOCAL_MACHINE accepted on input (any case); everything else is another hive.
