@@ -254,9 +254,7 @@ class LabServer:
             self._connections.pop(conn, None)
 
     def _serve_connection(self, conn: socket.socket, peer, host) -> None:
-        context = ConnectionContext(
-            host, self.fleet.credentials, on_close=self._forget, ntlm_store=self.ntlm_store
-        )
+        context = ConnectionContext(host, self.fleet.credentials, ntlm_store=self.ntlm_store)
         try:
             WsmanHandler(conn, peer, context)
         except (ConnectionError, TimeoutError, OSError):

@@ -26,7 +26,7 @@ MAX_BODY = 16 * 1024 * 1024
 
 
 class ConnectionContext:
-    """What a connection's handler needs: its host, the credentials, and the server.
+    """What a connection's handler needs: its host and the credentials.
 
     `ntlm_store` set means the host speaks NTLM (with message encryption) instead of Basic.
     """
@@ -35,12 +35,10 @@ class ConnectionContext:
         self,
         host,
         credentials: Credentials,
-        on_close=None,
         ntlm_store: NtlmCredentialFile | None = None,
     ) -> None:
         self.host = host
         self.credentials = credentials
-        self.on_close = on_close
         self.ntlm_store = ntlm_store
 
 
@@ -216,10 +214,3 @@ class WsmanHandler(BaseHTTPRequestHandler):
         host.counters.encrypted_request()
         self._seal_reply = True
         return plain
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            if self.server.on_close:
-                self.server.on_close(self.connection)
