@@ -32,7 +32,6 @@ class Command:
     id: str
     command: str
     arguments: str
-    created_at: float
     stdin: bytearray = field(default_factory=bytearray)
     stdin_started: bool = False
     stdin_ended: bool = False
@@ -179,7 +178,6 @@ def handle(host, request: WsmanRequest) -> bytes:
             id=str(uuid.uuid4()).upper(),
             command=request.command,
             arguments=request.arguments,
-            created_at=time.monotonic(),
         )
         host.shells.add_command(shell, command)
         host.counters.command()
