@@ -87,13 +87,6 @@ def path_parts(path: str) -> tuple[str, ...]:
     return tuple(_split(path))
 
 
-def path_within(path: str, prefix: str) -> bool:
-    """True when `path` is `prefix` or one of its subkeys (whole key names, any case)."""
-    inner = [fold(p) for p in _split(path)]
-    outer = [fold(p) for p in _split(prefix)]
-    return inner[: len(outer)] == outer
-
-
 def same_path(a: str, b: str) -> bool:
     """True when both paths name the same key (names compare case-insensitively)."""
     return [fold(p) for p in _split(a)] == [fold(p) for p in _split(b)]
@@ -217,11 +210,6 @@ class Registry:
     # ----- reads -----------------------------------------------------------------------------
     def key_exists(self, path: str) -> bool:
         return self._open(path) is not None
-
-    def stored_path(self, path: str) -> str | None:
-        """The path with the case stored on the host, or None if the key does not exist."""
-        key = self._open(path)
-        return key.path if key else None
 
     def values(self, path: str) -> list[RegValue] | None:
         """The key's values in creation order, or None if the key does not exist."""
