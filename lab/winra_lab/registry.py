@@ -282,11 +282,16 @@ class Registry:
         self._wrote()
         return True
 
-    def delete_key(self, path: str) -> bool:
-        """Delete an empty key (no values, no subkeys); True if it existed."""
-        _, key_id = self._locate(path)
+    def _below_root(self, path: str) -> tuple[str, ...]:
+        """The key id of a path that may be deleted: anything but the hive root."""
+        key_id = self._locate(path)[1]
         if not key_id:
             raise RegistryKeyError("the hive root cannot be deleted")
+        return key_id
+
+    def delete_key(self, path: str) -> bool:
+        """Delete an empty key (no values, no subkeys); True if it existed."""
+        key_id = self._below_root(path)
         key = self._open(path)
         if key is None:
             return False
@@ -298,9 +303,7 @@ class Registry:
 
     def delete_key_tree(self, path: str) -> int:
         """Delete a key with all its subkeys and values; return the number of keys removed."""
-        _, key_id = self._locate(path)
-        if not key_id:
-            raise RegistryKeyError("the hive root cannot be deleted")
+        key_id = self._below_root(path)
         if self._open(path) is None:
             return 0
         doomed = [k for k in self._keys if k[: len(key_id)] == key_id]
