@@ -14,11 +14,13 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+BIN = Path(sys.executable).parent
+ANSIBLE_PLAYBOOK = BIN / "ansible-playbook"
 
 RECAP_LINE = re.compile(
     r"^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+"
@@ -67,6 +69,8 @@ def ansible_env(collections_paths: list[Path]) -> dict[str, str]:
         ANSIBLE_RETRY_FILES_ENABLED="0",
         # The bench's figures must not depend on a user's ~/.ansible.cfg callbacks.
         ANSIBLE_STDOUT_CALLBACK="default",
+        # The venv's tools first, whatever shell started us.
+        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     )
     env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
     return env
@@ -78,12 +82,15 @@ def run_playbook(
     env: dict[str, str],
     log: Path,
     check_mode: bool = False,
+    extra_args: Sequence[str] = (),
 ) -> PlaybookRun:
+    """The run's full output goes to `log`; `extra_args` are further ansible-playbook options."""
     argv = [str(ANSIBLE_PLAYBOOK), str(playbook)]
     for inventory in inventories:
         argv += ["-i", str(inventory)]
     if check_mode:
         argv.append("--check")
+    argv += extra_args
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w", encoding="utf-8") as out:
         started = time.perf_counter()

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 from link_collection import link
@@ -22,15 +19,16 @@ from link_collection import link
 from winra_lab.client import ControlClient, run_cli
 
 REPO = Path(__file__).resolve().parent.parent
-# The report's own wording, from the collection this checkout links (tools/link_collection.py).
-sys.path.insert(0, str(link(REPO).parents[2]))
+# The report's own wording, from the collection this checkout links (tools/link_collection.py);
+# ansible-playbook run and logged as the benchmark runs it.
+sys.path[:0] = [str(link(REPO).parents[2]), str(REPO)]
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fleet_report import (  # noqa: E402
     format_drift_item,
     format_gpo_conflict,
     host_summary,
 )
+from bench.playbook_run import PlaybookRun, ansible_env, run_playbook  # noqa: E402
 
-BIN = Path(sys.executable).parent
 STANDARD = REPO / "examples" / "lab" / "hosts.yml"
 RUN_DIR = REPO / ".lab" / "demo"
 REPORTS = REPO / "reports" / "demo"
@@ -57,35 +55,27 @@ def lab_client() -> ControlClient:
     return ControlClient.from_run_dir(RUN_DIR)
 
 
-def playbook(name: str, log_name: str, *extra: str) -> tuple[int, float]:
+def playbook(name: str, log_name: str, *extra: str) -> PlaybookRun:
     """Run one of the collection's playbooks; the full output goes to a log file."""
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    command = [
-        str(BIN / "ansible-playbook"),
-        "-i",
-        str(STANDARD),
-        "-i",
-        str(RUN_DIR / "inventory.ini"),
-        str(REPO / "playbooks" / name),
-        *extra,
-    ]
-    started = time.monotonic()
-    with open(REPORTS / log_name, "w", encoding="utf-8") as log:
-        done = subprocess.run(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    return done.returncode, time.monotonic() - started
+    return run_playbook(
+        REPO / "playbooks" / name,
+        [STANDARD, RUN_DIR / "inventory.ini"],
+        ansible_env([REPO / "collections"]),
+        REPORTS / log_name,
+        extra_args=extra,
+    )
 
 
 def audit(label: str, *extra: str) -> dict:
     directory = REPORTS / label
     print(f"\n== Audit {label} (check mode: nothing is written) ==", flush=True)
     settings = json.dumps({"winra_audit_report_dir": str(directory)})
-    _rc, elapsed = playbook("audit.yml", f"audit-{label}.log", "-e", settings, *extra)
+    run = playbook("audit.yml", f"audit-{label}.log", "-e", settings, *extra)
     path = directory / "fleet-report.json"
     if not path.exists():
         raise SystemExit(f"the audit wrote no report; see {REPORTS / f'audit-{label}.log'}")
     report = json.loads(path.read_text(encoding="utf-8"))
-    show_report(report, elapsed)
+    show_report(report, run.wall_s)
     return report
 
 
@@ -140,13 +130,13 @@ def registry_writes() -> int:
 def converge(title: str, log_name: str, *extra: str) -> None:
     print(f"\n== Converge: {title} ==", flush=True)
     lab_client().reset_counters()
-    rc, elapsed = playbook("site.yml", log_name, *extra)
+    run = playbook("site.yml", log_name, *extra)
     counters = lab_client().counters()
     runs = sum(c["module_runs"].get(ENGINE, 0) for c in counters.values())
     writes = sum(c["registry_writes"] for c in counters.values())
     print(
-        f"done in {elapsed:.0f}s: {runs} engine runs, {writes} registry writes"
-        + ("" if rc == 0 else " (some hosts failed: see the audit below)")
+        f"done in {run.wall_s:.0f}s: {runs} engine runs, {writes} registry writes"
+        + ("" if run.returncode == 0 else " (some hosts failed: see the audit below)")
     )
 
 
