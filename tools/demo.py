@@ -9,6 +9,7 @@ could not converge and why. The lab is always stopped, whatever happens.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import shutil
 import sys
@@ -50,8 +51,9 @@ def lab(*args: str) -> str:
         raise SystemExit(str(exc)) from None
 
 
+@functools.cache
 def lab_client() -> ControlClient:
-    """The control API of the lab `start` recorded in RUN_DIR."""
+    """The control API of the lab `start` recorded in RUN_DIR (one lab per demo)."""
     return ControlClient.from_run_dir(RUN_DIR)
 
 
@@ -117,6 +119,7 @@ def show_report(report: dict, elapsed: float) -> None:
             print(f"      {line}")
 
 
+@functools.cache
 def host_profiles() -> dict[str, str]:
     hosts = lab_client().hosts()
     return {host["name"]: host["profile"] for host in hosts}
