@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
 
 from winra_lab.firewall import FirewallRule
@@ -82,31 +81,14 @@ def _check_external_change(change: dict) -> None:
         data_from_json(change["type"], change["data"])
 
 
-class AccountDirectory(MutableMapping):
-    """Account name -> SID; names compare case-insensitively and keep their stored case."""
+class AccountDirectory:
+    """Account name -> SID; names resolve case-insensitively and keep their stored case."""
 
     def __init__(self, accounts: dict[str, str] | None = None):
-        self._by_folded: dict[str, tuple[str, str]] = {}
-        for name, sid in (accounts or {}).items():
-            self[name] = sid
-
-    def __getitem__(self, name: str) -> str:
-        return self._by_folded[name.casefold()][1]
-
-    def __setitem__(self, name: str, sid: str) -> None:
-        self._by_folded[name.casefold()] = (name, sid)
-
-    def __delitem__(self, name: str) -> None:
-        del self._by_folded[name.casefold()]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(name for name, _ in self._by_folded.values())
-
-    def __len__(self) -> int:
-        return len(self._by_folded)
+        self._by_folded = {name.casefold(): (name, sid) for name, sid in (accounts or {}).items()}
 
     def resolve(self, name: str) -> str | None:
-        entry = self._by_folded.get(name.casefold()) if isinstance(name, str) else None
+        entry = self._by_folded.get(name.casefold())
         return entry[1] if entry else None
 
     def to_json(self) -> dict[str, str]:
@@ -132,8 +114,6 @@ class HostState:
     gpo_values: list[dict] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.accounts, AccountDirectory):
-            self.accounts = AccountDirectory(self.accounts)
         # Read self.faults at call time: the control API may replace the faults object.
         self.registry.is_denied = lambda path: self.faults.denies(path)
 
