@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
-ACTIONS = ("Create", "Command", "Send", "Receive", "Signal", "Delete")
+from winra_lab.wsman import REPLY_ACTION
+
+ACTIONS = tuple(REPLY_ACTION)  # the short WS-Man action names the service answers
 
 
 class FaultSpecError(ValueError):

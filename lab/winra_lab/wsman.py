@@ -33,11 +33,11 @@ SIGNAL_TERMINATE = f"{SHELL}/signal/terminate"
 # Request action URI -> (short name, reply action URI)
 ACTIONS = {
     f"{TRANSFER}/Create": ("Create", f"{TRANSFER}/CreateResponse"),
-    f"{TRANSFER}/Delete": ("Delete", f"{TRANSFER}/DeleteResponse"),
     f"{SHELL}/Command": ("Command", f"{SHELL}/CommandResponse"),
     f"{SHELL}/Send": ("Send", f"{SHELL}/SendResponse"),
     f"{SHELL}/Receive": ("Receive", f"{SHELL}/ReceiveResponse"),
     f"{SHELL}/Signal": ("Signal", f"{SHELL}/SignalResponse"),
+    f"{TRANSFER}/Delete": ("Delete", f"{TRANSFER}/DeleteResponse"),
 }
 REPLY_ACTION = {short: reply for short, reply in ACTIONS.values()}
 
