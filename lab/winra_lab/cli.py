@@ -24,7 +24,9 @@ from pathlib import Path
 
 from winra_lab.auth import AUTH_SCHEMES, DEFAULT_USER
 from winra_lab.client import RUN_FILE, ControlCallError, call_control
+from winra_lab.fleet import ADDRESSING, DEFAULT_DOMAIN
 from winra_lab.lab import Lab
+from winra_lab.latency import PRESETS
 
 LOG_FILE = "lab.log"
 START_TIMEOUT_S = 120
@@ -38,7 +40,7 @@ def _add_fleet_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--inventory", help="inventory to write (.ini, or .yml/.yaml)")
     parser.add_argument(
         "--addressing",
-        choices=("loopback", "ports"),
+        choices=ADDRESSING,
         default="loopback",
         help="loopback: 127.0.0.2, .3, ... on one port; ports: 127.0.0.1 on "
         "one port per host (default loopback)",
@@ -50,7 +52,7 @@ def _add_fleet_options(parser: argparse.ArgumentParser) -> None:
         help="WinRM port (loopback) or first port (ports); 0 = pick free ones",
     )
     parser.add_argument("--control-port", type=int, default=0, help="control API port (0 = free)")
-    parser.add_argument("--latency", choices=("none", "realistic"), default="none")
+    parser.add_argument("--latency", choices=tuple(PRESETS), default="none")
     parser.add_argument("--state-dir", help="save each host's state here; reloaded on start")
     parser.add_argument("--user", default=DEFAULT_USER)
     parser.add_argument(
@@ -64,7 +66,7 @@ def _add_fleet_options(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("WINRA_LAB_PASSWORD"),
         help="default: $WINRA_LAB_PASSWORD or a generated one",
     )
-    parser.add_argument("--domain", default="contoso.test", help="DNS suffix of host names")
+    parser.add_argument("--domain", default=DEFAULT_DOMAIN, help="DNS suffix of host names")
     parser.add_argument("--record-dir", help="save every command's payload here (fixtures)")
 
 
