@@ -32,13 +32,8 @@ class ControlError(Exception):
 # ------------------------------------------------------------------ operations
 
 
-def _host_faults(host) -> dict:
-    faults = host.state.faults
-    return {name: getattr(faults, name) for name in HOST_FAULT_NAMES}
-
-
 def faults_of(host) -> dict:
-    return {"wire": host.wire_faults.to_json(), "host": _host_faults(host)}
+    return {"wire": host.wire_faults.to_json(), "host": host.state.faults.to_json()}
 
 
 def set_faults(server, host, spec: dict) -> dict:
@@ -49,7 +44,7 @@ def set_faults(server, host, spec: dict) -> dict:
     hostside = {k: v for k, v in spec.items() if k in HOST_FAULT_NAMES}
     faults_type = type(host.state.faults)
     try:
-        new_host_faults = faults_type.from_json({**_host_faults(host), **hostside})
+        new_host_faults = faults_type.from_json({**host.state.faults.to_json(), **hostside})
     except (ValueError, TypeError) as exc:
         raise ControlError(400, str(exc)) from exc
     try:
