@@ -130,24 +130,21 @@ class Fleet:
         host.shells.clear()
         host.counters.reset()
 
-    def _state_file(self, name: str) -> Path:
-        return _state_path(self.state_dir, name)
-
-    def save(self, hosts: list[LabHost] | None = None) -> int:
+    def save(self) -> int:
         """Write each host's state to the state directory (atomically); returns the count."""
         if self.state_dir is None:
             return 0
         self.state_dir.mkdir(parents=True, exist_ok=True)
         saved = 0
         with self._save_lock:
-            for host in hosts or self.hosts:
+            for host in self.hosts:
                 with host.lock:
                     data = {
                         "name": host.name,
                         "profile": host.profile,
                         "state": host.state.to_json(),
                     }
-                path = self._state_file(host.name)
+                path = _state_path(self.state_dir, host.name)
                 fd, tmp = tempfile.mkstemp(dir=self.state_dir, prefix=".tmp-", suffix=".json")
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:
                     json.dump(data, handle, indent=1, sort_keys=True)
@@ -162,9 +159,12 @@ def _state_path(state_dir: Path, name: str) -> Path:
 
 def _read_saved(state_dir: Path | None, name: str) -> dict | None:
     """The saved state of a host (state.to_json() form), or None."""
-    if state_dir is None or not _state_path(state_dir, name).exists():
+    if state_dir is None:
         return None
-    return json.loads(_state_path(state_dir, name).read_text(encoding="utf-8"))["state"]
+    path = _state_path(state_dir, name)
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))["state"]
 
 
 def _netbios(name: str) -> str:
