@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
-import yaml
-from artifact_tools import ROOT, isolated_env, run, tool
+from artifact_tools import ROOT, isolated_env
+
+# The artifact is built the way `make build` builds it (tools/build_and_check.py).
+sys.path.insert(0, str(ROOT / "tools"))
+from build_and_check import build
+from collection_tree import load_galaxy
 
 
 @pytest.fixture(scope="session")
 def galaxy() -> dict:
-    return yaml.safe_load((ROOT / "galaxy.yml").read_text(encoding="utf-8"))
+    return load_galaxy(ROOT)
 
 
 @pytest.fixture(scope="session")
-def artifact(tmp_path_factory, galaxy) -> Path:
+def artifact(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    run([tool("ansible-galaxy"), "collection", "build", str(ROOT), "--output-path", str(out)], out)
-    path = out / f"{galaxy['namespace']}-{galaxy['name']}-{galaxy['version']}.tar.gz"
+    path = build(out)
     assert path.is_file(), f"expected {path.name}, got {[p.name for p in out.iterdir()]}"
     return path
 
