@@ -336,13 +336,15 @@ def _contract_value(value: RegValue) -> dict:
     return value.to_json()
 
 
+def _read_denied(path: str) -> EngineError:
+    return EngineError("access_denied", f"Failed to read registry key '{path}': access is denied")
+
+
 def _read_key(state: HostState, path: str) -> dict:
     try:
         values = state.registry.values(path)
     except RegistryAccessDenied:
-        raise EngineError(
-            "access_denied", f"Failed to read registry key '{path}': access is denied"
-        ) from None
+        raise _read_denied(path) from None
     if values is None:
         return {"path": path, "exists": False, "values": []}
     ordered = sorted(values, key=lambda v: _ordinal_ignore_case(v.name))
@@ -409,9 +411,7 @@ def _conflict(state: HostState, change: _Change) -> dict | None:
     try:
         value = state.registry.get_value(change.path, change.name)
     except RegistryAccessDenied:
-        raise EngineError(
-            "access_denied", f"Failed to read registry key '{change.path}': access is denied"
-        ) from None
+        raise _read_denied(change.path) from None
     expect = change.expect
     if value is None:
         matches = not expect["present"]
