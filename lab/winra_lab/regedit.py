@@ -14,7 +14,7 @@ import re
 from winra_lab.hoststate import HostState
 from winra_lab.registry import ROOT, RegistryAccessDenied, RegistryError, normalise_path
 
-TYPES = ("none", "binary", "dword", "expandstring", "multistring", "string", "qword")
+# win_regedit's `type` choices, in its documented order, and the registry type of each.
 _REG_TYPE = {
     "none": "REG_NONE",
     "binary": "REG_BINARY",
@@ -24,6 +24,7 @@ _REG_TYPE = {
     "string": "REG_SZ",
     "qword": "REG_QWORD",
 }
+TYPES = tuple(_REG_TYPE)
 # How .NET's RegistryValueKind names each type in the diff.
 _KIND_NAME = {
     "REG_NONE": "None",
