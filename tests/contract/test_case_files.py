@@ -4,6 +4,7 @@ Every engine implementation runs these files; a malformed example would test not
 test the wrong thing. The rules come from docs/engine-contract.md.
 """
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -44,6 +45,7 @@ FACT_KEYS = {
 }
 
 
+@functools.cache
 def contract_error_kinds() -> list[str]:
     """The error kinds as the contract lists them (the paragraph starting 'Error kinds:')."""
     text = CONTRACT.read_text(encoding="utf-8")
@@ -51,6 +53,7 @@ def contract_error_kinds() -> list[str]:
     return re.findall(r"`([a-z_]+)` \(", paragraph)
 
 
+@functools.cache  # data_problem asks once per value in every example
 def contract_types() -> list[str]:
     """The value types of the contract's TYPE table."""
     return re.findall(r"^\| `(REG_[A-Z_]+)` \|", CONTRACT.read_text(encoding="utf-8"), re.M)
