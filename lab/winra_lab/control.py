@@ -233,14 +233,14 @@ class ControlHandler(BaseHTTPRequestHandler):
         return {**host.dump(), "listening": self.lab.is_listening(host.name)}
 
     def route_get_counters(self, _body, host):
-        return host.counters.snapshot(host.registry_writes())
+        return host.counters_snapshot()
 
     def route_reset_counters(self, _body, host):
         host.reset_counters()
-        return host.counters.snapshot(host.registry_writes())
+        return host.counters_snapshot()
 
     def route_all_counters(self, _body):
-        return {h.name: h.counters.snapshot(h.registry_writes()) for h in self.lab.fleet.hosts}
+        return {h.name: h.counters_snapshot() for h in self.lab.fleet.hosts}
 
     def route_reset_all_counters(self, _body):
         for host in self.lab.fleet.hosts:

@@ -36,8 +36,9 @@ class LabHost:
     def endpoint(self) -> str:
         return f"http://{self.address}:{self.port}/wsman"
 
-    def registry_writes(self) -> int:
-        return int(getattr(self.state.registry, "writes", 0))
+    def counters_snapshot(self) -> dict:
+        """The traffic counters with this host's registry writes beside them."""
+        return self.counters.snapshot(int(getattr(self.state.registry, "writes", 0)))
 
     def reset_counters(self) -> None:
         self.counters.reset()
@@ -61,6 +62,6 @@ class LabHost:
         return {
             **self.summary(),
             "state": state,
-            "counters": self.counters.snapshot(self.registry_writes()),
+            "counters": self.counters_snapshot(),
             "open_shells": self.shells.count(),
         }
