@@ -47,6 +47,14 @@ def set_faults(server, host, spec: dict) -> dict:
         new_host_faults = faults_type.from_json({**host.state.faults.to_json(), **hostside})
     except (ValueError, TypeError) as exc:
         raise ControlError(400, str(exc)) from exc
+    # "Someone else" can only change a rule the host has; checked here, where the host is
+    # known, so a later apply never trips over a rule that is not there.
+    for change in new_host_faults.change_before_apply:
+        if change["op"] == "set_rule" and host.state.find_rule(change["name"]) is None:
+            raise ControlError(
+                400,
+                f"change_before_apply: host {host.name} has no firewall rule {change['name']!r}",
+            )
     try:
         wire_faults.apply_spec(host.wire_faults, wire)
     except wire_faults.FaultSpecError as exc:

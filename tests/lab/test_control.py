@@ -82,6 +82,21 @@ def test_registry_ops_in_one_post(lab):
         ("PUT", "/hosts/ws001/registry", {**VALUE, "type": "REG_NOPE"}, 400),
         ("POST", "/hosts/ws001/registry", {"op": "set", "path": POLICY}, 400),
         ("GET", "/hosts/ws001/registry", None, 400),
+        (
+            "POST",
+            "/hosts/ws001/faults",
+            {
+                "change_before_apply": [
+                    {
+                        "op": "set_rule",
+                        "name": "No-Such-Rule",
+                        "enabled": True,
+                        "profiles": ["domain"],
+                    }
+                ]
+            },
+            400,
+        ),
     ],
 )
 def test_bad_requests_are_answered_with_errors(lab, method, path, body, status):
