@@ -211,10 +211,10 @@ def _value_expect(expect: object, where: str) -> dict:
     return {"present": True, "type": expect["type"], "data": data}
 
 
-def _profiles(value: object, where: str, allow_empty: bool = False) -> list[str]:
+def _profiles(value: object, where: str) -> list[str]:
     valid = (
         isinstance(value, list)
-        and (allow_empty or value)
+        and value
         and all(isinstance(p, str) and p in PROFILE_ORDER for p in value)
         and len(set(value)) == len(value)
     )
@@ -234,7 +234,7 @@ def _rule_expect(expect: object, where: str) -> dict:
         _fail_bad(f"{where}: 'enabled' must be a boolean")
     return {
         "enabled": expect["enabled"],
-        "profiles": _profiles(expect["profiles"], where, allow_empty=True),
+        "profiles": _profiles(expect["profiles"], where),
     }
 
 
