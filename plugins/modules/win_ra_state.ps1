@@ -214,7 +214,9 @@ function Resolve-AccountSid([string]$Name) {
 
 function Find-Rule([string]$Name) {
     # -Name accepts wildcards: keep only the rule whose Name is exactly the one asked for.
-    foreach ($rule in @(Get-NetFirewallRule -Name $Name -ErrorAction SilentlyContinue)) {
+    # Escaped, so a Name holding [ or * is matched as itself, not as a pattern.
+    $pattern = [System.Management.Automation.WildcardPattern]::Escape($Name)
+    foreach ($rule in @(Get-NetFirewallRule -Name $pattern -ErrorAction SilentlyContinue)) {
         if ($rule.Name -eq $Name) { return $rule }
     }
     return $null
