@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from winra_lab import wire_faults
-from winra_lab.registry import RegistryError, data_from_json, data_to_json
+from winra_lab.registry import RegistryError, data_to_json
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +91,7 @@ def edit_registry(host, ops: list) -> dict:
             with registry.as_external_actor():
                 for op in ops:
                     if op["op"] == "set":
-                        data = data_from_json(op["type"], op["data"])
-                        registry.set_value(op["path"], op["name"], op["type"], data)
+                        registry.set_json_value(op["path"], op["name"], op["type"], op["data"])
                     else:
                         registry.delete_value(op["path"], op["name"])
         except (RegistryError, ValueError, KeyError, TypeError) as exc:
@@ -106,8 +105,9 @@ def gp_refresh(host) -> dict:
         state = host.state
         with state.registry.as_external_actor():
             for value in state.gpo_values:
-                data = data_from_json(value["type"], value["data"])
-                state.registry.set_value(value["path"], value["name"], value["type"], data)
+                state.registry.set_json_value(
+                    value["path"], value["name"], value["type"], value["data"]
+                )
     return {"refreshed": host.name, "applied": len(state.gpo_values)}
 
 

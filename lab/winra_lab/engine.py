@@ -534,8 +534,9 @@ def _external_changes(state: HostState) -> None:
         for change in pending:
             op = change.get("op")
             if op == "set_value":
-                data = data_from_json(change["type"], change["data"])
-                state.registry.set_value(change["path"], change["name"], change["type"], data)
+                state.registry.set_json_value(
+                    change["path"], change["name"], change["type"], change["data"]
+                )
             elif op == "delete_value":
                 state.registry.delete_value(change["path"], change["name"])
             elif op == "set_rule":

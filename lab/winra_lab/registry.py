@@ -257,6 +257,10 @@ class Registry:
             self._wrote()
         return created
 
+    def set_json_value(self, path: str, name: str, reg_type: str, data: object) -> list[str]:
+        """set_value with data in the contract's JSON form (hex strings for binary types)."""
+        return self.set_value(path, name, reg_type, data_from_json(reg_type, data))
+
     def set_value(self, path: str, name: str, reg_type: str, data: object) -> list[str]:
         """Set a value, creating the key if needed; return the key paths this created.
 
@@ -337,7 +341,7 @@ class Registry:
                 self.create_key(path)
                 for name, value in (values or {}).items():
                     reg_type = value["type"]
-                    self.set_value(path, name, reg_type, data_from_json(reg_type, value["data"]))
+                    self.set_json_value(path, name, reg_type, value["data"])
 
     @classmethod
     def from_dump(cls, dump: dict) -> Registry:
