@@ -82,7 +82,7 @@ def audit(label: str, *extra: str) -> dict:
 
 
 def show_report(report: dict, elapsed: float) -> None:
-    from winra_lab.profiles import PROFILES
+    from winra_lab.windows.profiles import PROFILES
 
     profiles = host_profiles()
     summary = report["summary"]

@@ -22,11 +22,11 @@ import threading
 import time
 from pathlib import Path
 
-from winra_lab.auth import AUTH_SCHEMES, DEFAULT_USER
 from winra_lab.client import RUN_FILE, ControlCallError, call_control
 from winra_lab.fleet import ADDRESSING, DEFAULT_DOMAIN
 from winra_lab.lab import Lab
 from winra_lab.latency import PRESETS
+from winra_lab.wire.auth import AUTH_SCHEMES, DEFAULT_USER
 
 LOG_FILE = "lab.log"
 START_TIMEOUT_S = 120

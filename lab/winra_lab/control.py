@@ -14,8 +14,8 @@ import threading
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from winra_lab import wire_faults
-from winra_lab.registry import RegistryError, data_to_json
+from winra_lab.windows.registry import RegistryError, data_to_json
+from winra_lab.wire import wire_faults
 
 log = logging.getLogger(__name__)
 

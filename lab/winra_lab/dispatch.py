@@ -10,8 +10,8 @@ import logging
 import traceback
 from collections.abc import Callable
 
-from winra_lab import engine, regedit
 from winra_lab.payload import NO_POWERSHELL, Invocation
+from winra_lab.windows import engine, regedit
 
 log = logging.getLogger(__name__)
 

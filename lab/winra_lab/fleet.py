@@ -15,9 +15,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from winra_lab.auth import Credentials
 from winra_lab.labhost import LabHost
 from winra_lab.latency import LatencyModel
+from winra_lab.wire.auth import Credentials
 
 ADDRESSING = ("loopback", "ports")
 DEFAULT_DOMAIN = "contoso.test"
@@ -36,13 +36,13 @@ def loopback_address(index: int) -> str:
 
 
 def _default_state_factory() -> StateFactory:
-    from winra_lab import profiles
+    from winra_lab.windows import profiles
 
     return profiles.build
 
 
 def _state_from_json(data: dict):
-    from winra_lab.hoststate import HostState
+    from winra_lab.windows.hoststate import HostState
 
     return HostState.from_json(data)
 

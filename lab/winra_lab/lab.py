@@ -12,18 +12,18 @@ import tempfile
 from pathlib import Path
 
 from winra_lab import inventory
-from winra_lab.auth import AUTH_SCHEMES, DEFAULT_USER, Credentials, generate_password
 from winra_lab.client import ControlClient
 from winra_lab.fleet import DEFAULT_DOMAIN, Fleet, StateFactory
 from winra_lab.labhost import LabHost
 from winra_lab.latency import preset
-from winra_lab.ntlm_auth import NtlmCredentialFile
 from winra_lab.recorder import Recorder
-from winra_lab.server import LabServer
+from winra_lab.wire.auth import AUTH_SCHEMES, DEFAULT_USER, Credentials, generate_password
+from winra_lab.wire.ntlm_auth import NtlmCredentialFile
+from winra_lab.wire.server import LabServer
 
 
 def choose_profiles(count: int, profile: str | None, mix: bool) -> list[str]:
-    from winra_lab import profiles
+    from winra_lab.windows import profiles
 
     if mix:
         return list(profiles.fleet_mix(count))

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from winra_lab.counters import HostCounters
 from winra_lab.latency import LatencyModel
 from winra_lab.recorder import Recorder
-from winra_lab.winrs import ShellTable
-from winra_lab.wire_faults import WireFaults
+from winra_lab.wire.winrs import ShellTable
+from winra_lab.wire.wire_faults import WireFaults
 
 
 @dataclass(eq=False)
@@ -19,7 +19,7 @@ class LabHost:
     profile: str
     address: str
     port: int
-    state: object  # winra_lab.hoststate.HostState
+    state: object  # winra_lab.windows.hoststate.HostState
     latency: LatencyModel = field(default_factory=LatencyModel)
     counters: HostCounters = field(default_factory=HostCounters)
     wire_faults: WireFaults = field(default_factory=WireFaults)

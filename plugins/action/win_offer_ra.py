@@ -1,17 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: winra.remote_assistance contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""win_offer_ra: wires the module's options to the Offer RA decisions in module_utils."""
+"""win_offer_ra: wires the module's options to the Offer RA decisions in plugin_utils."""
 
 from __future__ import annotations
 
-from ansible_collections.winra.remote_assistance.plugins.module_utils import _offer_policy as policy
-from ansible_collections.winra.remote_assistance.plugins.module_utils._offer_options import (
-    ARGUMENT_SPEC,
-    validate_options,
-)
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils import _offer_policy as policy
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_action import (
     EngineAction,
+)
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._offer_options import (
+    ARGUMENT_SPEC,
+    validate_options,
 )
 
 

@@ -5,16 +5,16 @@
 
 from __future__ import annotations
 
-from ansible_collections.winra.remote_assistance.plugins.module_utils import _fw_options
-from ansible_collections.winra.remote_assistance.plugins.module_utils._fw_policy import (
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils import _fw_options
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_action import (
+    EngineAction,
+)
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fw_policy import (
     policy_wants,
     read_keys,
 )
-from ansible_collections.winra.remote_assistance.plugins.module_utils._fw_rules import (
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fw_rules import (
     rules_wants,
-)
-from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_action import (
-    EngineAction,
 )
 
 

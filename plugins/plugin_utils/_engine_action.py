@@ -4,7 +4,7 @@
 """The loop every module of this collection runs: validate, read, plan, apply, report.
 
 Internal use only. Subclasses (the action plugins) only wire options to the pure decision
-code in module_utils. Round trips are the cost that matters over WinRM, so the loop makes
+code in plugin_utils. Round trips are the cost that matters over WinRM, so the loop makes
 one engine run for a compliant host or in check mode, and two for a host that drifts.
 Bad input fails here, before any connection is made.
 """
@@ -14,15 +14,15 @@ from __future__ import annotations
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.winra.remote_assistance.plugins.module_utils._errors import (
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import (
     HostStateError,
     OptionError,
 )
-from ansible_collections.winra.remote_assistance.plugins.module_utils._gpo import (
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._gpo import (
     conflict_warning,
     conflicts,
 )
-from ansible_collections.winra.remote_assistance.plugins.module_utils._plan import (
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._plan import (
     CurrentState,
     make_plan,
 )

@@ -18,7 +18,7 @@ play) or did not run. It is listed as unreachable, never left out.
 
 from __future__ import annotations
 
-from ansible_collections.winra.remote_assistance.plugins.module_utils._gpo import (
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._gpo import (
     REFRESH,
     conflict_warning,
 )

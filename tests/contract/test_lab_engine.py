@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from winra_lab import profiles
-from winra_lab.engine import run_engine
-from winra_lab.firewall import FirewallRule
-from winra_lab.hoststate import HostState
-from winra_lab.registry import Registry, data_to_json, fold
+from winra_lab.windows import profiles
+from winra_lab.windows.engine import run_engine
+from winra_lab.windows.firewall import FirewallRule
+from winra_lab.windows.hoststate import HostState
+from winra_lab.windows.registry import Registry, data_to_json, fold
 
 CASES_DIR = Path(__file__).parent / "cases"
 CASE_FILES = sorted(CASES_DIR.glob("*.json"))

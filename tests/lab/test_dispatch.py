@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from winra_lab import dispatch, profiles
+from winra_lab import dispatch
 from winra_lab.labhost import LabHost
 from winra_lab.payload import Invocation
+from winra_lab.windows import profiles
 
 OLE = "HKLM:\\SOFTWARE\\Microsoft\\Ole"
 

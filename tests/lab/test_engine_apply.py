@@ -4,8 +4,8 @@ import copy
 
 import pytest
 
-from winra_lab.engine import run_engine
-from winra_lab.hoststate import HostState
+from winra_lab.windows.engine import run_engine
+from winra_lab.windows.hoststate import HostState
 
 TS = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"
 RAU = TS + "\\RAUnsolicit"

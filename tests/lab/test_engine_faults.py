@@ -2,10 +2,10 @@
 
 import pytest
 
-from winra_lab import engine
-from winra_lab.engine import run_engine
-from winra_lab.hoststate import HostState, RegistryFaults
-from winra_lab.registry import RegistryError
+from winra_lab.windows import engine
+from winra_lab.windows.engine import run_engine
+from winra_lab.windows.hoststate import HostState, RegistryFaults
+from winra_lab.windows.registry import RegistryError
 
 TS = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"
 RAU = TS + "\\RAUnsolicit"

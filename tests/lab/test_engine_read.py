@@ -2,8 +2,8 @@
 
 import pytest
 
-from winra_lab.engine import run_engine
-from winra_lab.hoststate import HostState
+from winra_lab.windows.engine import run_engine
+from winra_lab.windows.hoststate import HostState
 
 TS = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"
 OLE = "HKLM:\\SOFTWARE\\Microsoft\\Ole"

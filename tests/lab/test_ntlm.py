@@ -19,7 +19,7 @@ from winrm.exceptions import InvalidCredentialsError
 
 from winra_lab.cli import _fleet_argv, build_parser
 from winra_lab.lab import Lab
-from winra_lab.ntlm_auth import CREDENTIAL_ENV
+from winra_lab.wire.ntlm_auth import CREDENTIAL_ENV
 
 pytestmark = pytest.mark.lab
 ENGINE = "winra.remote_assistance.win_ra_state"

@@ -2,10 +2,10 @@
 
 import pytest
 
-from winra_lab import profiles
-from winra_lab.engine import run_engine
-from winra_lab.firewall import RA_GROUP
-from winra_lab.hoststate import HostState
+from winra_lab.windows import profiles
+from winra_lab.windows.engine import run_engine
+from winra_lab.windows.firewall import RA_GROUP
+from winra_lab.windows.hoststate import HostState
 
 TS = profiles.TS
 OLE = profiles.OLE

@@ -2,8 +2,8 @@
 
 import pytest
 
-from winra_lab.hoststate import HostState
-from winra_lab.regedit import run_regedit
+from winra_lab.windows.hoststate import HostState
+from winra_lab.windows.regedit import run_regedit
 
 TS = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"
 NEW = TS + "\\New\\Sub"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from winra_lab.registry import (
+from winra_lab.windows.registry import (
     Registry,
     RegistryAccessDenied,
     RegistryKeyError,

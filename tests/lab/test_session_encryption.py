@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from winra_lab.session_encryption import (
+from winra_lab.wire.session_encryption import (
     CONTENT_TYPE,
     MalformedEncryptedMessage,
     is_encrypted,

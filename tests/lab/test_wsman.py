@@ -12,7 +12,7 @@ import winrm
 import xmltodict
 from winrm.protocol import xmlns
 
-from winra_lab import wsman
+from winra_lab.wire import wsman
 
 
 class Capture(winrm.Protocol):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.winra.remote_assistance.plugins.module_utils import (
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils import (
     _fw_options,
     _offer_options,
 )

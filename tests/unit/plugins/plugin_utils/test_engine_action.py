@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.winra.remote_assistance.plugins.module_utils._errors import (
-    HostStateError,
-    OptionError,
-)
-from ansible_collections.winra.remote_assistance.plugins.module_utils._plan import WantValue
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_action import (
     ENGINE,
     EngineAction,
 )
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import (
+    HostStateError,
+    OptionError,
+)
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._plan import WantValue
 
 OLE = "HKLM:\\SOFTWARE\\Microsoft\\Ole"
 

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.winra.remote_assistance.plugins.module_utils._gpo import (
-    conflict_warning,
-)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fleet_report import (
     NO_RESULT_MSG,
     fleet_document,
@@ -17,6 +14,9 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fleet_rep
     host_summary,
     render_markdown,
     summarize,
+)
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._gpo import (
+    conflict_warning,
 )
 
 TS = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"

@@ -1,0 +1,354 @@
+"""Seeds for a varied fleet: fresh, compliant, drifted and special-case hosts.
+
+The lab's "standard" is what the demo asks for: domain CONTOSO, helpers
+`CONTOSO\\Helpdesk` and `CONTOSO\\Tier2 Support`, permission control, EnableDCOM = Y and
+the KB's `legacy` firewall policy lists in the Domain and Standard profiles.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+
+from winra_lab.windows.firewall import builtin_rules
+from winra_lab.windows.hoststate import AccountDirectory, HostState, RegistryFaults
+from winra_lab.windows.registry import Registry
+
+DOMAIN = "CONTOSO"
+DOMAIN_DNS = "contoso.com"  # what Win32_ComputerSystem.Domain reports on a member
+TS = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"
+RA_UNSOLICIT = TS + "\\RAUnsolicit"
+OLE = "HKLM:\\SOFTWARE\\Microsoft\\Ole"
+FIREWALL = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\WindowsFirewall"
+FIREWALL_PROFILES = ("DomainProfile", "StandardProfile")
+
+STANDARD_HELPERS = ("CONTOSO\\Helpdesk", "CONTOSO\\Tier2 Support")
+# The KB's `legacy` preset, verbatim (the en dash is U+2013).
+LEGACY_PORTS = ("135:TCP:*:Enabled:Offer Remote Assistance",)
+LEGACY_PROGRAMS = (
+    "%WINDIR%\\SYSTEM32\\Sessmgr.exe:*:Enabled:Remote Assistance",
+    "%WINDIR%\\PCHealth\\HelpCtr\\Binaries\\Helpsvc.exe:*:Enabled:Offer Remote Assistance",
+    "%WINDIR%\\PCHealth\\HelpCtr\\Binaries\\Helpctr.exe:*:Enabled:"
+    "Remote Assistance \u2013 Windows Messenger and Voice",
+)
+OFFER_RA_RULES = (
+    "RemoteAssistance-DCOM-In-TCP-NoScope-Active",
+    "RemoteAssistance-RAServer-In-TCP-NoScope-Active",
+)
+# Enabled out of the box on a client with the feature; the Offer RA rules are not.
+DEFAULT_ENABLED_RULES = (
+    "RemoteAssistance-In-TCP-EdgeScope",
+    "RemoteAssistance-In-TCP-EdgeScope-Active",
+)
+
+# A domain GPO that enables Offer Remote Assistance with view-only helpers: it fights the
+# lab standard's `control` (profile gpo-conflict).
+VIEW_ONLY_GPO = "RA Baseline (view only)"
+VIEW_ONLY_GPO_ID = (
+    "cn={6AC1786C-016F-11D2-945F-00C04FB984F9},cn=policies,cn=system,DC=contoso,DC=com"
+)
+
+DOMAIN_SID = "S-1-5-21-1004336348-1177238915-682003330"
+DOMAIN_ACCOUNTS = {
+    "CONTOSO\\Domain Admins": 512,
+    "CONTOSO\\Helpdesk": 1105,
+    "CONTOSO\\Tier2 Support": 1106,
+    "CONTOSO\\alice": 1107,
+    "CONTOSO\\bob": 1108,
+    "CONTOSO\\Contractors": 1109,
+}
+
+
+def _dword(data: int) -> dict:
+    return {"type": "REG_DWORD", "data": data}
+
+
+def _sz(data: str) -> dict:
+    return {"type": "REG_SZ", "data": data}
+
+
+def _name_is_data(entries) -> dict:
+    return {entry: _sz(entry) for entry in entries}
+
+
+# ----- operating systems --------------------------------------------------------------------
+
+_OS = {
+    "win10": {
+        "os_version": "10.0.19045",
+        "os_build": 19045,
+        "os_name": "Microsoft Windows 10 Enterprise",
+        "edition": "Enterprise",
+        "product_type": "workstation",
+        "ui_culture": "en-US",
+    },
+    "win11-nb": {
+        "os_version": "10.0.22631",
+        "os_build": 22631,
+        "os_name": "Microsoft Windows 11 Pro",
+        "edition": "Professional",
+        "product_type": "workstation",
+        "ui_culture": "nb-NO",
+    },
+    "server2022": {
+        "os_version": "10.0.20348",
+        "os_build": 20348,
+        "os_name": "Microsoft Windows Server 2022 Standard",
+        "edition": "ServerStandard",
+        "product_type": "server",
+        "ui_culture": "en-US",
+    },
+    "server2019": {
+        "os_version": "10.0.17763",
+        "os_build": 17763,
+        "os_name": "Microsoft Windows Server 2019 Standard",
+        "edition": "ServerStandard",
+        "product_type": "server",
+        "ui_culture": "en-US",
+    },
+}
+
+
+def _facts(os_key: str, hostname: str, domain_joined: bool) -> dict:
+    return {
+        **_OS[os_key],
+        "domain_joined": domain_joined,
+        "domain": DOMAIN_DNS if domain_joined else None,
+        "hostname": hostname,
+        "ps_version": "5.1",
+    }
+
+
+def _accounts(hostname: str, index: int, domain_joined: bool) -> AccountDirectory:
+    # A stable machine SID per host index, so local accounts differ between hosts.
+    machine = (
+        f"S-1-5-21-{2000000000 + index}-{zlib.crc32(hostname.upper().encode()) % 10**9}-{index}"
+    )
+    accounts = {
+        "BUILTIN\\Administrators": "S-1-5-32-544",
+        "BUILTIN\\Remote Desktop Users": "S-1-5-32-555",
+        f"{hostname}\\Administrator": f"{machine}-500",
+    }
+    if domain_joined:
+        accounts.update({name: f"{DOMAIN_SID}-{rid}" for name, rid in DOMAIN_ACCOUNTS.items()})
+    return AccountDirectory(accounts)
+
+
+# ----- registry seeds -----------------------------------------------------------------------
+
+
+def _baseline() -> dict:
+    """What every host holds before Remote Assistance is configured."""
+    return {
+        # Remote Desktop policy values: unrelated, they share the key with the Offer RA policy.
+        TS: {
+            "fDenyTSConnections": _dword(0),
+            "MaxIdleTime": _dword(900000),
+            "fPromptForPassword": _dword(1),
+        },
+        OLE: {
+            "EnableDCOM": _sz("Y"),
+            "LegacyAuthenticationLevel": _dword(2),
+            "LegacyImpersonationLevel": _dword(2),
+            "MachineLaunchRestriction": {"type": "REG_BINARY", "data": "010004809c000000"},
+        },
+        # A domain policy value beside (not inside) the lists the collection manages.
+        f"{FIREWALL}\\DomainProfile": {"EnableFirewall": _dword(1)},
+    }
+
+
+def _apply_standard(registry: dict) -> None:
+    registry[TS].update(
+        fAllowUnsolicited=_dword(1),
+        fAllowUnsolicitedFullControl=_dword(1),
+    )
+    registry[RA_UNSOLICIT] = _name_is_data(STANDARD_HELPERS)
+    registry[OLE]["EnableDCOM"] = _sz("Y")
+    for profile in FIREWALL_PROFILES:
+        base = f"{FIREWALL}\\{profile}"
+        registry.setdefault(base, {})
+        registry[f"{base}\\GloballyOpenPorts"] = {"Enabled": _dword(1)}
+        registry[f"{base}\\GloballyOpenPorts\\List"] = _name_is_data(LEGACY_PORTS)
+        registry[f"{base}\\AuthorizedApplications"] = {"Enabled": _dword(1)}
+        registry[f"{base}\\AuthorizedApplications\\List"] = _name_is_data(LEGACY_PROGRAMS)
+
+
+# ----- the profiles -------------------------------------------------------------------------
+
+
+class _Seed:
+    """What a profile changes relative to a fresh Windows 10 domain member."""
+
+    def __init__(self) -> None:
+        self.os = "win10"
+        self.domain_joined = True
+        self.registry = _baseline()
+        self.ra_feature = True
+        self.enabled_rules = set(DEFAULT_ENABLED_RULES)
+        self.gpo_values: list[dict] = []
+
+    def standard(self) -> _Seed:
+        _apply_standard(self.registry)
+        self.enabled_rules |= set(OFFER_RA_RULES)
+        return self
+
+
+def _fresh(seed: _Seed) -> None:
+    pass
+
+
+def _compliant(seed: _Seed) -> None:
+    seed.standard()
+
+
+def _drift_permission(seed: _Seed) -> None:
+    seed.standard().registry[TS]["fAllowUnsolicitedFullControl"] = _dword(0)
+
+
+def _drift_helpers(seed: _Seed) -> None:
+    seed.standard().registry[RA_UNSOLICIT] = _name_is_data(
+        ("CONTOSO\\Helpdesk", "CONTOSO\\Contractors")
+    )
+
+
+def _drift_dcom(seed: _Seed) -> None:
+    seed.standard().registry[OLE]["EnableDCOM"] = _sz("N")
+
+
+def _drift_firewall(seed: _Seed) -> None:
+    registry = seed.standard().registry
+    ports = registry[f"{FIREWALL}\\DomainProfile\\GloballyOpenPorts\\List"]
+    ports["135:TCP"] = _sz("135:TCP:*:Disabled:RA")
+    programs = registry[f"{FIREWALL}\\DomainProfile\\AuthorizedApplications\\List"]
+    del programs[LEGACY_PROGRAMS[1]]
+
+
+def _drift_policy_off(seed: _Seed) -> None:
+    del seed.standard().registry[TS]["fAllowUnsolicited"]
+
+
+def _legacy_xp_values(seed: _Seed) -> None:
+    registry = seed.standard().registry
+    registry[OLE]["EnableDCOM"] = _sz("y")
+    for profile in FIREWALL_PROFILES:
+        ports = f"{FIREWALL}\\{profile}\\GloballyOpenPorts\\List"
+        # Older scripts named port entries `port:protocol` instead of name = data.
+        registry[ports] = {":".join(entry.split(":")[:2]): _sz(entry) for entry in LEGACY_PORTS}
+    # Someone else's entry that no firewall grammar accepts (protocol XYZ).
+    registry[f"{FIREWALL}\\DomainProfile\\GloballyOpenPorts\\List"]["VendorTool"] = _sz(
+        "4000:XYZ:*:Enabled:Vendor tool"
+    )
+
+
+def _localized_nb(seed: _Seed) -> None:
+    seed.os = "win11-nb"
+    seed.enabled_rules = set()
+
+
+def _server_no_ra(seed: _Seed) -> None:
+    seed.os = "server2022"
+    seed.ra_feature = False
+    seed.enabled_rules = set()
+
+
+def _workgroup(seed: _Seed) -> None:
+    seed.domain_joined = False
+
+
+def _server_2019(seed: _Seed) -> None:
+    seed.os = "server2019"
+    seed.enabled_rules = set()
+
+
+def _gpo_conflict(seed: _Seed) -> None:
+    # The GPO agrees on fAllowUnsolicited and disagrees on the permission; the registry holds
+    # its values, as after a Group Policy refresh.
+    seed.standard()
+    for name, data in (("fAllowUnsolicited", 1), ("fAllowUnsolicitedFullControl", 0)):
+        seed.gpo_values.append(
+            {
+                "path": TS,
+                "name": name,
+                **_dword(data),
+                "gpo": VIEW_ONLY_GPO,
+                "gpo_id": VIEW_ONLY_GPO_ID,
+            }
+        )
+        seed.registry[TS][name] = _dword(data)
+
+
+_PROFILES: dict[str, tuple[str, Callable[[_Seed], None]]] = {
+    "fresh": ("Windows 10 22H2 Enterprise, domain member, nothing of ours configured", _fresh),
+    "compliant": ("the lab's standard fully applied", _compliant),
+    "drift-permission": ("standard, but helpers may only view", _drift_permission),
+    "drift-helpers": (
+        "standard, but CONTOSO\\Contractors added and Tier2 Support missing",
+        _drift_helpers,
+    ),
+    "drift-dcom": ("standard, but EnableDCOM = N", _drift_dcom),
+    "drift-firewall": (
+        "standard, but a Disabled duplicate of port 135 and a program entry missing (DomainProfile)",
+        _drift_firewall,
+    ),
+    "drift-policy-off": ("standard, but fAllowUnsolicited deleted", _drift_policy_off),
+    "legacy-xp-values": (
+        "standard as XP-era tools wrote it: `135:TCP` entry names, EnableDCOM = y, a malformed foreign entry",
+        _legacy_xp_values,
+    ),
+    "localized-nb": (
+        "Windows 11 Pro nb-NO, Norwegian rule names, Remote Assistance rules disabled",
+        _localized_nb,
+    ),
+    "server-no-ra": (
+        "Windows Server 2022 Standard without the Remote Assistance feature",
+        _server_no_ra,
+    ),
+    "workgroup": ("Windows 10 in a workgroup: CONTOSO accounts do not resolve", _workgroup),
+    "server-2019": (
+        "Windows Server 2019 Standard with the Remote Assistance feature",
+        _server_2019,
+    ),
+    "gpo-conflict": (
+        f"standard, but the domain GPO '{VIEW_ONLY_GPO}' sets helpers to view only at every refresh",
+        _gpo_conflict,
+    ),
+}
+
+PROFILES: dict[str, str] = {name: description for name, (description, _) in _PROFILES.items()}
+
+# The first cycle shows every profile once; later cycles are mostly fresh, compliant and drifted.
+_FLEET_PATTERN = (
+    *_PROFILES,
+    "fresh",
+    "compliant",
+    "fresh",
+    "drift-helpers",
+    "compliant",
+    "fresh",
+    "drift-permission",
+    "compliant",
+)
+
+
+def fleet_mix(n: int) -> list[str]:
+    """Profile names for a varied fleet of n hosts (the same n always gives the same list)."""
+    return [_FLEET_PATTERN[i % len(_FLEET_PATTERN)] for i in range(n)]
+
+
+def build(profile: str, index: int, hostname: str) -> HostState:
+    """A new host of the given profile; `index` makes its machine SID unique and stable."""
+    if profile not in _PROFILES:
+        raise ValueError(f"unknown profile {profile!r}: expected one of {', '.join(_PROFILES)}")
+    seed = _Seed()
+    _PROFILES[profile][1](seed)
+    facts = _facts(seed.os, hostname, seed.domain_joined)
+    return HostState(
+        hostname=hostname,
+        profile=profile,
+        facts=facts,
+        accounts=_accounts(hostname, index, seed.domain_joined),
+        registry=Registry.from_dump(seed.registry),
+        firewall_rules=builtin_rules(facts["ui_culture"], seed.ra_feature, seed.enabled_rules),
+        faults=RegistryFaults(),
+        gpo_values=[dict(value) for value in seed.gpo_values],
+    )
