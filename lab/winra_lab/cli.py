@@ -3,7 +3,7 @@
     start --hosts N [--profile P | --mix] [--inventory PATH] [--addressing loopback|ports]
           [--port P] [--control-port P] [--latency none|realistic] [--state-dir D] [--run-dir D]
           [--auth basic|ntlm]
-    status | dump HOST | control METHOD PATH [JSON] | stop | serve (foreground)
+    status | dump HOST [--file 'C:\\...'] | control METHOD PATH [JSON] | stop | serve (foreground)
 
 `start` runs `serve` as a detached process and returns once it answers; the run file
 (`<run-dir>/run.json`, default ./.lab) records its pid, control URL and hosts for the
@@ -13,6 +13,7 @@ other commands. These commands and their options are a stable interface.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import signal
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 from winra_lab.client import RUN_FILE, ControlCallError, call_control
@@ -81,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("status", help="show the running lab")
     dump = commands.add_parser("dump", help="print one host's state and counters as JSON")
     dump.add_argument("host")
+    dump.add_argument(
+        "--file", help="write this emulated file's raw bytes to stdout instead (a Windows path)"
+    )
     control = commands.add_parser("control", help="call the control API")
     control.add_argument("method", choices=("GET", "POST", "PUT", "DELETE"))
     control.add_argument("path", help="e.g. /hosts/ws001/faults")
@@ -255,6 +260,15 @@ def cmd_status(args) -> int:
 
 def cmd_dump(args) -> int:
     info = _read_run(args)
+    if args.file is not None:
+        query = urllib.parse.urlencode({"path": args.file})
+        answer = call_control(info["control_url"], "GET", f"/hosts/{args.host}/files?{query}")
+        if not answer["exists"]:
+            print(f"{args.host} has no file '{answer['path']}'", file=sys.stderr)
+            return 1
+        sys.stdout.buffer.write(base64.b64decode(answer["data"]))
+        sys.stdout.buffer.flush()
+        return 0
     print(json.dumps(call_control(info["control_url"], "GET", f"/hosts/{args.host}"), indent=2))
     return 0
 

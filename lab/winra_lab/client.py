@@ -11,6 +11,7 @@ ControlCallError. Host names may be the inventory name or its short form.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import subprocess
@@ -108,8 +109,35 @@ class ControlClient:
         return self.call("POST", f"{_host(host)}/registry", {"ops": list(ops)})
 
     def gp_refresh(self, host: str) -> dict:
-        """Group Policy refreshed: the host's GPO values written again (not module writes)."""
+        """Group Policy refreshed: the local Registry.pol applied, then the host's GPO values
+        written again (not module writes)."""
         return self.call("POST", f"{_host(host)}/gp-refresh")
+
+    # ------------------------------------------------------------ files
+
+    def file(self, host: str, path: str) -> dict:
+        """{path, exists, size, sha256, data (base64)} of one emulated file."""
+        query = urllib.parse.urlencode({"path": path})
+        return self.call("GET", f"{_host(host)}/files?{query}")
+
+    def file_bytes(self, host: str, path: str) -> bytes | None:
+        """The file's raw bytes, or None when it does not exist."""
+        answer = self.file(host, path)
+        return base64.b64decode(answer["data"]) if answer["exists"] else None
+
+    def files(self, host: str) -> dict:
+        """{files: [{path, exists, size, sha256}], writes, faults}."""
+        return self.call("GET", f"{_host(host)}/files")
+
+    def put_file(self, host: str, path: str, data: bytes | None) -> dict:
+        """Write (or with None remove) a file as someone else; not counted as a module write."""
+        encoded = None if data is None else base64.b64encode(data).decode("ascii")
+        return self.call("PUT", f"{_host(host)}/files", {"path": path, "data": encoded})
+
+    def set_file_faults(self, host: str, locked=None, torn_write=None) -> dict:
+        """Replace the host's file faults (cleared also by clear_faults)."""
+        body = {"locked": locked or {}, "torn_write": torn_write or {}}
+        return self.call("POST", f"{_host(host)}/file-faults", body)
 
     # ------------------------------------------------------------ counters
 

@@ -7,6 +7,7 @@ docs/lab.md; keep the two in step.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
@@ -14,6 +15,9 @@ import threading
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
+from winra_lab.windows import group_policy
+from winra_lab.windows.engine_files import describe
+from winra_lab.windows.files import FileFaults, FileStoreError
 from winra_lab.windows.registry import RegistryError, data_to_json
 from winra_lab.wire import wire_faults
 
@@ -70,6 +74,7 @@ def clear_faults(server, host) -> dict:
     host.wire_faults.__init__()
     with host.lock:
         host.state.faults = type(host.state.faults)()
+        host.state.files.faults = FileFaults()
     if not server.is_listening(host.name):
         server.set_listening(host.name, True)
     return faults_of(host)
@@ -100,15 +105,57 @@ def edit_registry(host, ops: list) -> dict:
 
 
 def gp_refresh(host) -> dict:
-    """A Group Policy refresh: the host's GPO values are written again, by "someone else"."""
+    """A Group Policy refresh, by "someone else": the local Registry.pol is applied first,
+    then the host's domain GPO values are written again (they take precedence)."""
     with host.lock:
         state = host.state
+        local = group_policy.refresh_local_policy(state)
         with state.registry.as_external_actor():
             for value in state.gpo_values:
                 state.registry.set_json_value(
                     value["path"], value["name"], value["type"], value["data"]
                 )
-    return {"refreshed": host.name, "applied": len(state.gpo_values)}
+    return {"refreshed": host.name, "applied": len(state.gpo_values), "local_policy": local}
+
+
+def read_file(host, path: str | None) -> dict:
+    """One file's bytes (base64) and SHA-256, or every file's path, size and hash."""
+    with host.lock:
+        files = host.state.files
+        try:
+            if path is not None:
+                return describe(files.stored_path(path), files.peek(path))
+            listing = [
+                {k: v for k, v in describe(p, files.peek(p)).items() if k != "data"}
+                for p in files.paths()
+            ]
+        except (FileStoreError, ValueError) as exc:
+            raise ControlError(400, f"file read failed: {exc}") from exc
+        return {"files": listing, "writes": files.writes, "faults": files.faults.to_json()}
+
+
+def put_file(host, body) -> dict:
+    """Seed a file as someone else: {path, data: base64 or null (remove)}; not a module write."""
+    if not isinstance(body, dict) or set(body) != {"path", "data"}:
+        raise ControlError(400, "PUT /hosts/HOST/files needs {path, data (base64 or null)}")
+    try:
+        data = None if body["data"] is None else base64.b64decode(body["data"], validate=True)
+        with host.lock:
+            host.state.files.seed(body["path"], data)
+    except (FileStoreError, ValueError, TypeError) as exc:
+        raise ControlError(400, f"file write failed: {exc}") from exc
+    return read_file(host, body["path"])
+
+
+def set_file_faults(host, body) -> dict:
+    """Replace the host's file faults: {locked: {path: n|null} or [paths], torn_write: {path: k}}."""
+    try:
+        faults = FileFaults.from_json(body if isinstance(body, dict) else None)
+    except (FileStoreError, ValueError, TypeError, AttributeError) as exc:
+        raise ControlError(400, str(exc)) from exc
+    with host.lock:
+        host.state.files.faults = faults
+    return faults.to_json()
 
 
 def read_value(host, path: str, name: str) -> dict:
@@ -155,6 +202,9 @@ ROUTES: list[tuple[str, re.Pattern, str]] = [
     ("POST", re.compile(r"^/faults$"), "post_all_faults"),
     ("DELETE", re.compile(r"^/faults$"), "delete_all_faults"),
     ("POST", re.compile(rf"^{_HOST}/gp-refresh$"), "gp_refresh"),
+    ("GET", re.compile(rf"^{_HOST}/files$"), "get_files"),
+    ("PUT", re.compile(rf"^{_HOST}/files$"), "put_file"),
+    ("POST", re.compile(rf"^{_HOST}/file-faults$"), "post_file_faults"),
     ("POST", re.compile(rf"^{_HOST}/reset$"), "reset_one"),
     ("POST", re.compile(r"^/reset$"), "reset_all"),
     ("POST", re.compile(r"^/save$"), "save"),
@@ -300,6 +350,15 @@ class ControlHandler(BaseHTTPRequestHandler):
 
     def route_gp_refresh(self, _body, host):
         return gp_refresh(host)
+
+    def route_get_files(self, _body, host):
+        return read_file(host, self.query.get("path"))
+
+    def route_put_file(self, body, host):
+        return put_file(host, body)
+
+    def route_post_file_faults(self, body, host):
+        return set_file_faults(host, body)
 
     def route_reset_one(self, _body, host):
         return reset_host(self.lab, host)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from winra_lab.windows.files import FileStore
 from winra_lab.windows.firewall import FirewallRule
 from winra_lab.windows.registry import Registry, data_from_json, normalise_path, same_path
 
@@ -112,6 +113,8 @@ class HostState:
     # [{path, name, type, data (contract JSON form), gpo, gpo_id}]. Re-applied to the registry
     # by a Group Policy refresh (control API gp-refresh); reported by `read` on a domain member.
     gpo_values: list[dict] = field(default_factory=list)
+    # The host's files (Local Group Policy folder and files), with their own faults.
+    files: FileStore = field(default_factory=FileStore)
 
     def __post_init__(self) -> None:
         # Read self.faults at call time: the control API may replace the faults object.
@@ -134,6 +137,7 @@ class HostState:
             "external_writes": self.external_writes,
             "firewall_writes": self.firewall_writes,
             "gpo_values": [dict(v) for v in self.gpo_values],
+            "files": self.files.to_json(),
         }
 
     @classmethod
@@ -151,6 +155,7 @@ class HostState:
             external_writes=int(data.get("external_writes", 0)),
             firewall_writes=int(data.get("firewall_writes", 0)),
             gpo_values=[_gpo_value(v) for v in data.get("gpo_values") or []],
+            files=FileStore.from_json(data.get("files")),
         )
 
 

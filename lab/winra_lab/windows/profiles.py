@@ -10,6 +10,8 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable
 
+from winra_lab.windows import group_policy
+from winra_lab.windows.files import FileStore
 from winra_lab.windows.firewall import builtin_rules
 from winra_lab.windows.hoststate import AccountDirectory, HostState, RegistryFaults
 from winra_lab.windows.registry import Registry
@@ -186,6 +188,7 @@ class _Seed:
         self.ra_feature = True
         self.enabled_rules = set(DEFAULT_ENABLED_RULES)
         self.gpo_values: list[dict] = []
+        self.files: dict[str, bytes] = {}
 
     def standard(self) -> _Seed:
         _apply_standard(self.registry)
@@ -277,6 +280,32 @@ def _gpo_conflict(seed: _Seed) -> None:
         seed.registry[TS][name] = _dword(data)
 
 
+# Local Group Policy someone set before us: settings of other policies, one of them on the
+# Terminal Services key, and gpt.ini with another extension (security settings) listed.
+OTHERS_LOCAL_POLICY = (
+    ("Software\\Policies\\Microsoft\\Windows\\WindowsUpdate\\AU", "NoAutoUpdate", "REG_DWORD", 0),
+    ("Software\\Policies\\Microsoft\\Windows NT\\Terminal Services", "fDisableCdm", "REG_DWORD", 1),
+    ("Software\\Policies\\Microsoft\\Windows\\Explorer", "**del.NoNewAppAlert", "REG_SZ", " "),
+)
+OTHERS_GPT_INI = (
+    b"[General]\r\ngPCFunctionalityVersion=2\r\n"
+    b"gPCMachineExtensionNames=[{35378EAC-683F-11D2-A89A-00C04FBBCFA2}"
+    b"{D02B1F72-3407-48AE-BA88-E8213C6761F1}][{827D319E-6EAC-4AD3-8B8B-1F5B6F4B6BAD}"
+    b"{803E14A0-B4FB-11D0-A0D0-00A0C90F574B}]\r\nVersion=65539\r\n"
+)
+
+
+def _local_gpo_others(seed: _Seed) -> None:
+    # As after a refresh: the file, the lab's copy of what was applied, and the values.
+    pol = group_policy.encode_pol(OTHERS_LOCAL_POLICY)
+    seed.files[group_policy.MACHINE_POL] = pol
+    seed.files[group_policy.HISTORY_POL] = pol
+    seed.files[group_policy.GPT_INI] = OTHERS_GPT_INI
+    for key, name, type_name, data in OTHERS_LOCAL_POLICY:
+        if not name.startswith("**"):
+            seed.registry.setdefault("HKLM:\\" + key, {})[name] = {"type": type_name, "data": data}
+
+
 _PROFILES: dict[str, tuple[str, Callable[[_Seed], None]]] = {
     "fresh": ("Windows 10 22H2 Enterprise, domain member, nothing of ours configured", _fresh),
     "compliant": ("the lab's standard fully applied", _compliant),
@@ -311,6 +340,10 @@ _PROFILES: dict[str, tuple[str, Callable[[_Seed], None]]] = {
     "gpo-conflict": (
         f"standard, but the domain GPO '{VIEW_ONLY_GPO}' sets helpers to view only at every refresh",
         _gpo_conflict,
+    ),
+    "local-gpo-others": (
+        "fresh, but the Local Group Policy already holds other settings (Registry.pol, gpt.ini)",
+        _local_gpo_others,
     ),
 }
 
@@ -351,4 +384,12 @@ def build(profile: str, index: int, hostname: str) -> HostState:
         firewall_rules=builtin_rules(facts["ui_culture"], seed.ra_feature, seed.enabled_rules),
         faults=RegistryFaults(),
         gpo_values=[dict(value) for value in seed.gpo_values],
+        files=_files(seed.files),
     )
+
+
+def _files(seeded: dict[str, bytes]) -> FileStore:
+    store = FileStore()
+    for path, data in seeded.items():
+        store.seed(path, data)
+    return store
