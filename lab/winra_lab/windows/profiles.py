@@ -360,6 +360,8 @@ _FLEET_PATTERN = (
     "fresh",
     "drift-permission",
     "compliant",
+    "fresh",
+    "compliant",
 )
 
 
