@@ -5,6 +5,8 @@ from __future__ import annotations
 import struct
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils import _gpt_ini, _preg
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._local_gpo import (
@@ -209,3 +211,33 @@ def test_the_seeded_profile_keeps_its_records_through_our_write_and_a_refresh():
     ini = state.files.peek(group_policy.GPT_INI)
     assert _gpt_ini.version_of(ini) == (1 << 16) | 4
     assert b"[{827D319E-6EAC-4AD3-8B8B-1F5B6F4B6BAD}{803E14A0-B4FB-11D0-A0D0-00A0C90F574B}]" in ini
+
+
+_names = st.text(alphabet=st.characters(exclude_characters="\x00"), max_size=8)
+_records = st.lists(
+    st.builds(
+        _preg.PolRecord,
+        key=_names,
+        value=_names,
+        type=st.integers(min_value=0, max_value=2**32 - 1),
+        data=st.binary(max_size=12),
+    ),
+    max_size=5,
+)
+
+
+@given(_records, st.integers(min_value=0, max_value=400), st.binary(max_size=3))
+@settings(max_examples=300)
+def test_the_lab_reader_and_the_codec_accept_exactly_the_same_files(records, cut, noise):
+    data = _preg.write(records)
+    mutated = data[:cut] + noise + data[cut:] if cut < len(data) else data + noise
+    for candidate in (data, mutated, data[:cut]):
+        try:
+            ours = [(r.key, r.value, r.type, r.data) for r in _preg.parse(candidate).records]
+        except _preg.PolFileError:
+            ours = None
+        try:
+            lab = read_pol(candidate)
+        except PolReadError:
+            lab = None
+        assert ours == lab
