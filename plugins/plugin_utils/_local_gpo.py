@@ -124,6 +124,11 @@ def same_key(a: str, b: str) -> bool:
 
 
 def groups(desired: DesiredPolicy) -> list[Group]:
+    if desired.state not in ("present", "absent"):
+        raise ValueError(f"state must be present or absent: {desired.state!r}")
+    for fw_list in desired.firewall:
+        if fw_list.profile not in PROFILE_KEYS or fw_list.kind not in LIST_PARENTS:
+            raise ValueError(f"unknown firewall list {fw_list.profile!r} / {fw_list.kind!r}")
     result = []
     if desired.offer is not None:
         result.append(_offer_group(desired.offer, desired.state == "absent"))

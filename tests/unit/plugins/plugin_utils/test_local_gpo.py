@@ -330,3 +330,16 @@ def test_refresh_effect_follows_every_special_value_in_order():
         for r in compare_live(records, {"HKLM:\\" + key: {"D": live_value("REG_SZ", "x")}})
     }
     assert rows["D"]["agrees"]  # a soft value never overwrites what is there
+
+
+@pytest.mark.parametrize(
+    "desired",
+    [
+        DesiredPolicy(state="enabled"),
+        DesiredPolicy(firewall=(FirewallList("public", "port", (PORT,)),)),
+        DesiredPolicy(firewall=(FirewallList("domain", "service", ()),)),
+    ],
+)
+def test_a_desired_policy_outside_the_mapping_is_refused(desired):
+    with pytest.raises(ValueError):
+        plan([], desired)
