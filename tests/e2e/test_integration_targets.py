@@ -1,32 +1,34 @@
 """The integration targets of tests/integration/targets run unchanged on lab hosts.
 
-ansible-test windows-integration runs a role target by writing a one-play playbook
-(`hosts: windows`, `gather_facts: false`, `win_output_dir` set, `roles: [<target>]`) and
-running ansible-playbook with the targets directory as the roles path. `target_playbook`
-writes the same play, so the targets run here exactly as ansible-test would run them on a
-real Windows host; only the inventory differs: the lab's hosts, plus
-`winra_test_host_runs_powershell=false`, which skips the tasks that need PowerShell (the lab
-runs none). Each run must pass every assertion of the target, cost the engine runs its
-task list implies, and leave every host's registry and firewall rules as they were.
+They run under `ansible-test windows-integration <target> --inventory <lab inventory>`,
+exactly as a user runs them against real Windows hosts, from the collection tree the
+artifact ships (tools/collection_tree.py) with ansible.windows beside it (from the pinned
+`ansible` wheel, bench/ansible_windows.py). The inventory is the lab's, plus
+`winra_test_host_runs_powershell=false`, which skips the tasks that need PowerShell (the
+lab runs none). Each run must pass every assertion of the target, cost the engine runs
+its task list implies, and leave every host's registry and firewall rules as they were.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from e2e_support import REPO, ansible_env
+from e2e_support import REPO
 
 from bench import ansible_windows
 from bench.playbook_run import parse_recap
 
+sys.path.insert(0, str(REPO / "tools"))
+from collection_tree import make_tree
+
 pytestmark = pytest.mark.e2e
 
 TARGETS = REPO / "tests" / "integration" / "targets"
-LAB_VARS = "[windows]\n\n[windows:vars]\nwinra_test_host_runs_powershell=false\n"
+LAB_VARS = "\n[windows:vars]\nwinra_test_host_runs_powershell=false\n"
 # One host per starting point: nothing configured; the lab standard (values and rules to
 # save and put back); the standard with EnableDCOM = N (a value the test changes and
 # must restore).
@@ -45,35 +47,30 @@ ENGINE_RUNS = {
 }
 
 
-def target_playbook(target: str, directory: Path) -> Path:
-    """The play ansible-test windows-integration generates for a role target."""
-    play = {
-        "hosts": "windows",
-        "gather_facts": False,
-        "vars": {"win_output_dir": "C:\\ansible_testing"},
-        "roles": [target],
-    }
-    path = directory / f"{target}-play.yml"
-    path.write_text(json.dumps([play], indent=2), encoding="utf-8")
-    return path
+@pytest.fixture(scope="module")
+def collection_root(tmp_path_factory) -> Path:
+    """The shipped collection under <tmp>/ansible_collections/, ansible.windows beside it."""
+    root = tmp_path_factory.mktemp("collections")
+    tree = make_tree(REPO, root)
+    windows = ansible_windows.ensure() / "ansible_collections" / "ansible" / "windows"
+    (root / "ansible_collections" / "ansible").mkdir()
+    (root / "ansible_collections" / "ansible" / "windows").symlink_to(windows)
+    return tree
 
 
-def run_target(target: str, inventory: Path, tmp_path: Path) -> subprocess.CompletedProcess:
-    lab_vars = tmp_path / "lab-vars.ini"
-    lab_vars.write_text(LAB_VARS, encoding="utf-8")
-    env = ansible_env(tmp_path)
-    env["ANSIBLE_ROLES_PATH"] = str(TARGETS)
-    # ansible.windows (win_reg_stat, win_regedit) from the pinned `ansible` wheel.
-    env["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join(
-        [str(REPO / "collections"), str(ansible_windows.ensure())]
-    )
+def run_target(target: str, tree: Path, inventory: Path, tmp_path: Path):
+    """ansible-test windows-integration for one target against the lab's hosts."""
+    lab_inventory = tmp_path / "inventory.winrm"
+    lab_inventory.write_text(inventory.read_text(encoding="utf-8") + LAB_VARS, encoding="utf-8")
+    bin_dir = Path(sys.executable).parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
     command = [
-        str(Path(env["PATH"].split(os.pathsep)[0]) / "ansible-playbook"),
-        "-i", str(inventory), "-i", str(lab_vars),
-        str(target_playbook(target, tmp_path)),
+        str(bin_dir / "ansible-test"), "windows-integration", target,
+        "--inventory", str(lab_inventory), "--python", "3.11", "--color", "no",
     ]  # fmt: skip
     return subprocess.run(
-        command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False
+        command, cwd=tree, env=env, capture_output=True, text=True, timeout=900, check=False
     )
 
 
@@ -88,13 +85,13 @@ def host_state(lab) -> dict[str, tuple[dict, list]]:
     }
 
 
-def check_target_run(target: str, lab, tmp_path: Path) -> dict[str, dict]:
+def check_target_run(target: str, lab, tree: Path, tmp_path: Path) -> dict[str, dict]:
     """Run `target` on every lab host; assert success and an unchanged lab; return counters."""
     lab.client.reset()
     before = host_state(lab)
     lab.client.reset_counters()
 
-    done = run_target(target, lab.inventory, tmp_path)
+    done = run_target(target, tree, lab.inventory, tmp_path)
     output = done.stdout + done.stderr
     recap = parse_recap(done.stdout)
     assert done.returncode == 0, output[-6000:]
@@ -117,8 +114,10 @@ def profile_of(lab, host: str) -> str:
 
 
 @pytest.mark.parametrize("target", sorted(ENGINE_RUNS))
-def test_target_passes_on_the_lab_and_leaves_every_host_as_found(lab, tmp_path, target):
-    counters = check_target_run(target, lab, tmp_path)
+def test_target_passes_on_the_lab_and_leaves_every_host_as_found(
+    lab, collection_root, tmp_path, target
+):
+    counters = check_target_run(target, lab, collection_root, tmp_path)
     for host, snapshot in counters.items():
         expected = ENGINE_RUNS[target][profile_of(lab, host)]
         engine = "winra.remote_assistance.win_ra_state"
@@ -131,8 +130,10 @@ def test_target_passes_on_the_lab_and_leaves_every_host_as_found(lab, tmp_path, 
     not COMPOSITE_DOC.exists(),
     reason="winra.remote_assistance.win_remote_assistance is not in this checkout",
 )
-def test_composite_target_passes_on_the_lab_and_leaves_every_host_as_found(lab, tmp_path):
-    counters = check_target_run("win_remote_assistance", lab, tmp_path)
+def test_composite_target_passes_on_the_lab_and_leaves_every_host_as_found(
+    lab, collection_root, tmp_path
+):
+    counters = check_target_run("win_remote_assistance", lab, collection_root, tmp_path)
     for host, snapshot in counters.items():
         assert snapshot["registry_writes"] > 0, host
 
