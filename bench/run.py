@@ -7,8 +7,9 @@ For every scenario (bench/scenarios.py) and both playbooks (the collection's rol
 hand-rolled win_regedit role) it starts a lab of N fresh hosts, prepares them, resets the
 lab's counters, runs ansible-playbook once and prints, per host, the lab's own counts
 (module runs, WinRM commands, HTTP requests, bytes in and out, registry writes), then the
-run's wall time and the controller's peak RSS as secondary figures. docs/benchmarks.md
-explains the method and records a run.
+run's wall time and the controller's peak RSS as secondary figures. Then it counts the bytes
+of one engine run, split by part (bench/engine_bytes.py). docs/benchmarks.md explains the
+method and records a run.
 """
 
 from __future__ import annotations
