@@ -44,6 +44,8 @@ ENGINE_RUNS = {
     # rules: start disabled (1 if they were, 2 if not), check, apply, again, absent,
     # and, where they were enabled, 2 runs per rule to enable them again.
     "win_ra_firewall": {"fresh": (12, 2), "compliant": (17, 2), "drift-dcom": (17, 2)},
+    # check, apply, again, absent, absent again (both parts in each run)
+    "win_remote_assistance": {profile: (6, 1) for profile in PROFILES},
 }
 
 
@@ -113,17 +115,20 @@ def profile_of(lab, host: str) -> str:
     return next(h.profile for h in lab.lab.hosts if h.name == host)
 
 
-@pytest.mark.parametrize("target", sorted(ENGINE_RUNS))
-def test_target_passes_on_the_lab_and_leaves_every_host_as_found(
-    lab, collection_root, tmp_path, target
-):
-    counters = check_target_run(target, lab, collection_root, tmp_path)
+def check_engine_runs(target: str, lab, counters: dict[str, dict]) -> None:
     for host, snapshot in counters.items():
         expected = ENGINE_RUNS[target][profile_of(lab, host)]
         engine = "winra.remote_assistance.win_ra_state"
         runs = (snapshot["module_runs"].get(engine, 0), snapshot["check_mode_runs"].get(engine, 0))
         assert runs == expected, (host, runs)
         assert snapshot["registry_writes"] > 0, host
+
+
+@pytest.mark.parametrize("target", ["win_offer_ra", "win_ra_firewall"])
+def test_target_passes_on_the_lab_and_leaves_every_host_as_found(
+    lab, collection_root, tmp_path, target
+):
+    check_engine_runs(target, lab, check_target_run(target, lab, collection_root, tmp_path))
 
 
 @pytest.mark.skipif(
@@ -133,15 +138,14 @@ def test_target_passes_on_the_lab_and_leaves_every_host_as_found(
 def test_composite_target_passes_on_the_lab_and_leaves_every_host_as_found(
     lab, collection_root, tmp_path
 ):
-    counters = check_target_run("win_remote_assistance", lab, collection_root, tmp_path)
-    for host, snapshot in counters.items():
-        assert snapshot["registry_writes"] > 0, host
+    target = "win_remote_assistance"
+    check_engine_runs(target, lab, check_target_run(target, lab, collection_root, tmp_path))
 
 
 def test_every_target_has_the_windows_layout():
     """ansible-test finds a target by its aliases; the lab run above needs tasks/main.yml."""
     targets = [p for p in TARGETS.iterdir() if not p.name.startswith("setup_")]
-    assert {p.name for p in targets} >= {*ENGINE_RUNS, "win_remote_assistance"}
+    assert {p.name for p in targets} == set(ENGINE_RUNS)
     for target in targets:
         aliases = (target / "aliases").read_text(encoding="utf-8").split()
         assert "windows" in aliases and any(a.startswith("shippable/windows/") for a in aliases)
