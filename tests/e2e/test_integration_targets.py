@@ -71,9 +71,11 @@ def run_target(target: str, tree: Path, inventory: Path, tmp_path: Path):
         str(bin_dir / "ansible-test"), "windows-integration", target,
         "--inventory", str(lab_inventory), "--python", "3.11", "--color", "no",
     ]  # fmt: skip
+    # ansible-test needs a real stdin (it checks its handles), even where pytest has none.
     return subprocess.run(
-        command, cwd=tree, env=env, capture_output=True, text=True, timeout=900, check=False
-    )
+        command, cwd=tree, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        timeout=900, check=False,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
