@@ -153,3 +153,60 @@ def test_every_target_has_the_windows_layout():
         assert "windows" in aliases and any(a.startswith("shippable/windows/") for a in aliases)
         assert "needs/target/setup_winra_registry" in aliases
         assert (target / "tasks" / "main.yml").is_file()
+
+
+RESTORE_PLAY = r"""
+- hosts: windows
+  gather_facts: false
+  vars:
+    keys:
+      - {path: 'HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services',
+         names: [fAllowUnsolicited, fAllowUnsolicitedFullControl]}
+      - {path: 'HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services\RAUnsolicit'}
+      - {path: 'HKLM:\SOFTWARE\Microsoft\Ole', names: [EnableDCOM]}
+      - {path: 'HKLM:\SOFTWARE\Test Only', names: []}
+  tasks:
+    - ansible.builtin.include_role: {name: setup_winra_registry, tasks_from: snapshot.yml}
+      vars: {setup_winra_registry_keys: '{{ keys }}'}
+    - name: what a test interrupted halfway could leave
+      ansible.windows.win_regedit: '{{ item }}'
+      loop:
+        - {path: 'HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services',
+           name: fAllowUnsolicitedFullControl, data: 7, type: dword}
+        - {path: 'HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services',
+           name: fAllowUnsolicited, state: absent}
+        - {path: 'HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services\RAUnsolicit',
+           name: 'WINRATEST\added', data: 'WINRATEST\added'}
+        - {path: 'HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services\RAUnsolicit',
+           name: 'CONTOSO\Helpdesk', state: absent}
+        - {path: 'HKLM:\SOFTWARE\Microsoft\Ole', name: EnableDCOM, data: 'N'}
+        - {path: 'HKLM:\SOFTWARE\Test Only\Sub', name: x, data: 'y'}
+    - ansible.builtin.include_role: {name: setup_winra_registry, tasks_from: restore.yml}
+      vars: {setup_winra_registry_keys: '{{ keys }}'}
+"""
+
+
+def test_the_shared_restore_puts_back_added_changed_and_deleted_values_and_new_keys(lab, tmp_path):
+    """setup_winra_registry on its own, after changes of every kind a test can leave."""
+    lab.client.reset()
+    before = host_state(lab)
+    playbook = tmp_path / "restore.yml"
+    playbook.write_text(RESTORE_PLAY, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    env.update(
+        ANSIBLE_ROLES_PATH=str(TARGETS),
+        ANSIBLE_COLLECTIONS_PATH=os.pathsep.join(
+            [str(REPO / "collections"), str(ansible_windows.ensure())]
+        ),
+        ANSIBLE_NOCOLOR="1",
+    )
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(lab.inventory),
+         str(playbook)],
+        cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    changed = {h: c["changed"] for h, c in parse_recap(done.stdout).items()}
+    assert all(count >= 2 for count in changed.values()), changed  # it did write, then restore
+    assert host_state(lab) == before

@@ -98,6 +98,7 @@ def test_an_empty_key_has_no_properties(state):
     [
         ("SOFTWARE\\x", "is not a valid registry path"),
         ("HKCU:\\Software", "a hive the lab does not emulate"),
+        ("HKLM:\\SOFTWARE\\\\Microsoft", "has an empty key name"),
     ],
 )
 def test_bad_paths_fail_naming_the_path(state, path, message):

@@ -15,7 +15,13 @@ from __future__ import annotations
 import re
 
 from winra_lab.windows.hoststate import HostState
-from winra_lab.windows.registry import RegistryAccessDenied, RegValue, fold, normalise_path
+from winra_lab.windows.registry import (
+    RegistryAccessDenied,
+    RegistryPathError,
+    RegValue,
+    fold,
+    normalise_path,
+)
 
 _PATH = re.compile(r"^HK(CC|CR|CU|LM|U):\\", re.IGNORECASE)
 _ALIASES = {"key": "path", "entry": "name", "value": "name"}
@@ -42,6 +48,9 @@ def run_reg_stat(state: HostState, args: dict) -> dict:
         result.update(_stat(state, path, name))
     except _Fail as error:
         result.update(failed=True, msg=str(error))
+    except RegistryPathError as error:
+        # Windows would collapse doubled backslashes; the lab refuses them, naming the path.
+        result.update(failed=True, msg=f"path: {error}")
     except RegistryAccessDenied:
         result.update(
             failed=True,
