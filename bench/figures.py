@@ -142,3 +142,19 @@ def ratio_table(measurements: list[Measurement], ours: str, baseline: str) -> st
             cells.append(f"{theirs / mine:.1f}×" if mine else "–")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def engine_bytes_table(run) -> str:
+    """The bytes one engine run sends (`run` is a bench.engine_bytes.EngineRunBytes)."""
+    lines = ["| what | bytes sent | share of stdin | script source bytes |", "|---|---|---|---|"]
+    for kind, part in run.parts.items():
+        source = "–" if part.source is None else f"{part.source:,}"
+        lines.append(f"| {kind} | {part.sent:,} | {part.sent / run.stdin:.0%} | {source} |")
+    lines.append(f"| **stdin of the engine run** | **{run.stdin:,}** | 100% | |")
+    lines.append(f"| command line (PowerShell -EncodedCommand) | {run.command_line:,} | | |")
+    lines.append(
+        f"| **HTTP bytes in for the run** ({run.requests} requests; lab counter) "
+        f"| **{run.wire_in:,}** | | |"
+    )
+    lines.append(f"| HTTP bytes out for the run | {run.wire_out:,} | | |")
+    return "\n".join(lines)

@@ -7,8 +7,9 @@ For every scenario (bench/scenarios.py) and both playbooks (the collection's rol
 hand-rolled win_regedit role) it starts a lab of N fresh hosts, prepares them, resets the
 lab's counters, runs ansible-playbook once and prints, per host, the lab's own counts
 (module runs, WinRM commands, HTTP requests, bytes in and out, registry writes), then the
-run's wall time and the controller's peak RSS as secondary figures. docs/benchmarks.md
-explains the method and records a run.
+run's wall time and the controller's peak RSS as secondary figures. Then it counts the bytes
+of one engine run, split by part (bench/engine_bytes.py). docs/benchmarks.md explains the
+method and records a run.
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `bench` importable
     sys.path.insert(0, str(ROOT))
 
-from bench import ansible_windows  # noqa: E402
+from bench import ansible_windows, engine_bytes  # noqa: E402
 from bench.figures import (  # noqa: E402
     Measurement,
+    engine_bytes_table,
     markdown_table,
     measure,
     ratio_table,
@@ -112,6 +114,13 @@ def run_scenario(
     return measurements
 
 
+def measure_engine_run(env: dict) -> engine_bytes.EngineRunBytes:
+    def run_into(playbook: Path, inventory: Path, log: Path) -> bool:
+        return run_playbook(playbook, [inventory], env, LOG_DIR / log.name).ok
+
+    return engine_bytes.measure(run_into)
+
+
 def _header(hosts: int, latency: str) -> str:
     return (
         f"winra.remote_assistance benchmark: {hosts} lab hosts, latency `{latency}`, "
@@ -182,12 +191,18 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown_table(measurements))
     print()
     print(ratio_table(measurements, ours=OURS.name, baseline=HANDROLLED.name))
+    one_run = measure_engine_run(env)
+    print()
+    print("Bytes of one engine run (check-mode win_offer_ra on one lab host).")
+    print()
+    print(engine_bytes_table(one_run))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(
             json.dumps(
                 {"header": header,
-                 "measurements": [asdict(m) for m in measurements]},
+                 "measurements": [asdict(m) for m in measurements],
+                 "engine_run_bytes": asdict(one_run)},
                 indent=1,
             ),
             encoding="utf-8",

@@ -11,12 +11,13 @@ import traceback
 from collections.abc import Callable
 
 from winra_lab.payload import NO_POWERSHELL, Invocation
-from winra_lab.windows import engine, regedit
+from winra_lab.windows import engine, reg_stat, regedit
 
 log = logging.getLogger(__name__)
 
 ENGINE = "winra.remote_assistance.win_ra_state"
 REGEDIT = "ansible.windows.win_regedit"
+REG_STAT = "ansible.windows.win_reg_stat"
 PING = "ansible.windows.win_ping"
 
 
@@ -26,6 +27,10 @@ def _engine(state, invocation: Invocation) -> dict:
 
 def _regedit(state, invocation: Invocation) -> dict:
     return regedit.run_regedit(state, invocation.args, invocation.check_mode, invocation.diff)
+
+
+def _reg_stat(state, invocation: Invocation) -> dict:
+    return reg_stat.run_reg_stat(state, invocation.args)
 
 
 def _ping(_state, invocation: Invocation) -> dict:
@@ -38,6 +43,7 @@ def _ping(_state, invocation: Invocation) -> dict:
 HANDLERS: dict[str, Callable[[object, Invocation], dict]] = {
     ENGINE: _engine,
     REGEDIT: _regedit,
+    REG_STAT: _reg_stat,
     PING: _ping,
 }
 

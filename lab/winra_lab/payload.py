@@ -29,6 +29,7 @@ SEPARATOR_OLD = b"\0\0\0\0"
 EMULATED = (
     "winra.remote_assistance.win_ra_state",
     "ansible.windows.win_regedit",
+    "ansible.windows.win_reg_stat",
     "ansible.windows.win_ping",
 )
 NO_POWERSHELL = (
