@@ -50,7 +50,7 @@ class Shell:
 
 
 class ShellTable:
-    """The open shells of one host; connection threads share it."""
+    """The open shells of one host, WinRS and PowerShell alike; connection threads share it."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -62,10 +62,20 @@ class ShellTable:
             self._shells[shell.id] = shell
         return shell
 
-    def get(self, shell_id: str | None) -> Shell:
+    def add(self, shell) -> bool:
+        """Register a shell whose id the client chose (PSRP); False if the id is taken."""
         with self._lock:
-            shell = self._shells.get(shell_id or "")
-        if shell is None:
+            if shell.id in self._shells:
+                return False
+            self._shells[shell.id] = shell
+        return True
+
+    def get(self, shell_id: str | None, kind: type = Shell):
+        """The open shell of that id and kind: a WinRS id on the PowerShell resource (or
+        the reverse) is not found, as on Windows."""
+        with self._lock:
+            shell = self._shells.get((shell_id or "").upper()) or self._shells.get(shell_id or "")
+        if not isinstance(shell, kind):
             raise WsmanFault(wsman.shell_not_found(shell_id or ""))
         return shell
 
