@@ -16,32 +16,31 @@ CONNECTIONS = ("winrm", "psrp")
 def connection_vars(
     user: str, password: str, transport: str = "basic", connection: str = "winrm"
 ) -> dict[str, str]:
-    """The group's connection variables; `transport` is the lab's auth (basic or ntlm)."""
+    """The group's connection variables; `transport` is the lab's auth (basic or ntlm).
+
+    Both connections' variables are written, `connection` only picks ansible_connection:
+    `-e ansible_connection=psrp` (or winrm) then works on any lab inventory.
+    """
     if connection not in CONNECTIONS:
         raise ValueError(f"connection must be one of {CONNECTIONS}, not {connection!r}")
-    common = {"ansible_user": user, "ansible_password": password}
-    if connection == "psrp":
-        # psrp picks HTTPS on any port but 5985: the lab's ports need the protocol said.
-        # An NTLM lab gets psrp's default auth, negotiate (NTLM inside SPNEGO), with
-        # message encryption at its default (auto: encrypted over HTTP); Basic cannot
-        # encrypt, so it must say so.
-        psrp = {
-            "ansible_connection": "psrp",
-            "ansible_psrp_protocol": "http",
-            "ansible_psrp_auth": "negotiate" if transport == "ntlm" else "basic",
-            "ansible_psrp_cert_validation": "ignore",
-        }
-        if transport != "ntlm":
-            psrp["ansible_psrp_message_encryption"] = "never"
-        return {**common, **psrp}
-    # With ntlm, message encryption stays at pywinrm's default (auto: encrypted over HTTP).
-    return {
-        **common,
-        "ansible_connection": "winrm",
+    variables = {
+        "ansible_user": user,
+        "ansible_password": password,
+        "ansible_connection": connection,
+        # With ntlm, message encryption stays at pywinrm's default (auto: encrypted over HTTP).
         "ansible_winrm_transport": transport,
         "ansible_winrm_scheme": "http",
         "ansible_winrm_server_cert_validation": "ignore",
+        # psrp picks HTTPS on any port but 5985: the lab's ports need the protocol said.
+        "ansible_psrp_protocol": "http",
+        # An NTLM lab gets psrp's default auth, negotiate (NTLM inside SPNEGO), with message
+        # encryption at its default (auto: encrypted over HTTP).
+        "ansible_psrp_auth": "negotiate" if transport == "ntlm" else "basic",
+        "ansible_psrp_cert_validation": "ignore",
     }
+    if transport != "ntlm":
+        variables["ansible_psrp_message_encryption"] = "never"  # Basic cannot encrypt
+    return variables
 
 
 def host_vars(host: dict) -> dict:
