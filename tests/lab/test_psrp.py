@@ -198,6 +198,19 @@ def test_a_signal_for_an_unknown_pipeline_is_a_fault(basic_lab):
     assert caught.value.code == SHELL_NOT_FOUND
 
 
+def test_an_unknown_signal_is_a_fault_and_the_pipeline_stays(basic_lab):
+    pool, _host = open_pool(basic_lab)
+    try:
+        pipeline = run_module(pool, PING, {})
+        with pytest.raises(WSManFaultError) as caught:
+            pool.shell.signal("powershell/signal/crash", str(pipeline.id).upper())
+        shell = basic_lab.host("ws001").shells.get(pool.shell.id, kind=psrp.PsrpShell)
+        assert set(shell.pipelines) == {str(pipeline.id).upper()}
+    finally:
+        pool.close()
+    assert caught.value.code == INVALID_DATA and "unknown signal" in caught.value.reason
+
+
 def test_unknown_shell_is_a_fault_and_the_lab_keeps_serving(basic_lab):
     connection = wsman(basic_lab)
     rsp = NAMESPACES["rsp"]

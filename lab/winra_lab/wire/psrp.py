@@ -47,6 +47,10 @@ from winra_lab.wire.wsman import Fault
 PSRP_RESOURCE_URI = "http://schemas.microsoft.com/powershell/Microsoft.PowerShell"
 PSRP_RESOURCE_PREFIX = "http://schemas.microsoft.com/powershell/"
 SIGNAL_PS_CTRL_C = "powershell/signal/ctrl_c"
+# pypsrp spells Terminate with a capital T; Windows compares signal codes case-insensitively.
+_STOP_SIGNALS = frozenset(
+    {SIGNAL_PS_CTRL_C, wsman.SIGNAL_TERMINATE.lower(), f"{wsman.SHELL}/signal/ctrl_c".lower()}
+)
 
 # What a Receive reply spends besides its fragments: the SOAP envelope and headers, and
 # each rsp:Stream element around one base64 fragment.
@@ -168,9 +172,7 @@ class PsrpShell:
     def signal(self, command_id: str | None, code: str) -> None:
         """Stop (ctrl_c) or close (terminate) a pipeline: it and its unsent output go."""
         pipeline = self.pipeline(command_id)
-        if code not in (SIGNAL_PS_CTRL_C, wsman.SIGNAL_TERMINATE) and not code.lower().endswith(
-            "/signal/terminate"
-        ):
+        if code.strip().lower() not in _STOP_SIGNALS:
             raise psrp_fault(f"unknown signal {code!r}")
         self._forget(pipeline)
 
@@ -269,11 +271,9 @@ class PsrpShell:
                 raise psrp_fault("CREATE_PIPELINE holds no command")
             command = described.commands[0]
             pipeline.no_input = bool(described.no_input)
-            pipeline.run = PipelineRun(
-                script=str(command.command_text),
-                arguments=[str(value) for _name, value in command.parameters if value is not None],
-                input_objects=[],
-            )
+            arguments = [str(value) for _name, value in command.parameters if value is not None]
+            # The input objects are filled in by pending_run, once they have all arrived.
+            pipeline.run = PipelineRun(str(command.command_text), arguments, [])
         elif isinstance(event, PipelineInputEvent):
             if pipeline is None or pipeline.input_ended:
                 raise psrp_fault("pipeline input for no open pipeline input")
