@@ -2,6 +2,9 @@
 
 Registry writes are counted by the host side (`state.registry.writes`); `snapshot`
 reports them next to these so that one call shows everything a test asserts on.
+Module (engine) runs are counted by the dispatch both connections share, so a WinRS
+command and a PSRP pipeline count alike; `commands` (WinRS) and `pools` / `pipelines`
+(PSRP) tell the connections apart.
 """
 
 from __future__ import annotations

@@ -137,3 +137,14 @@ def test_wrong_password_makes_hosts_unreachable_and_opens_no_pool(lab, tmp_path)
     assert all(r["unreachable"] == 1 for r in _recap(result.stdout).values())
     for counters in lab.client.counters().values():
         assert counters["pools"] == 0 and counters["auth_failures"] >= 1
+
+
+def test_raw_fails_with_the_exit_code_from_set_should_exit(lab, tmp_path):
+    result = _playbook(tmp_path, lab, [{"ansible.builtin.raw": "ipconfig /all"}])
+
+    assert result.returncode != 0
+    # The pipeline completes (it does not fail), so psrp's rc 1 is the lab's SetShouldExit.
+    assert '"msg": "non-zero return code", "rc": 1' in result.stdout
+    assert "runs no PowerShell" in result.stdout and "ipconfig /all" in result.stdout
+    for counters in lab.client.counters().values():
+        assert counters["refused_commands"] == 1 and counters["registry_writes"] == 0

@@ -1,5 +1,9 @@
 """WS-Management SOAP messages of the WinRS shell, as pywinrm and Windows exchange them.
 
+PowerShell Remoting (pypsrp) uses the same messages on another resource URI; parsing also
+keeps what it adds (creationXml, the client's ShellId and CommandId, stream names,
+MaxEnvelopeSize), and `psrp.py` renders its replies with `render_envelope`.
+
 Parsing turns a request envelope into a flat `WsmanRequest`; rendering builds the reply
 envelopes Windows sends. Nothing here knows about hosts, sockets or modules.
 
