@@ -60,7 +60,8 @@ def _add_fleet_options(parser: argparse.ArgumentParser) -> None:
         "--auth",
         choices=AUTH_SCHEMES,
         default="basic",
-        help="basic: Basic over HTTP; ntlm: NTLM with message encryption over HTTP (default basic)",
+        help="basic: Basic over HTTP; ntlm: NTLM, bare or in SPNEGO (Negotiate), with message "
+        "encryption over HTTP (default basic)",
     )
     parser.add_argument(
         "--connection",

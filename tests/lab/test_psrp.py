@@ -241,6 +241,25 @@ def test_unknown_shell_is_a_fault_and_the_lab_keeps_serving(basic_lab):
         pool.close()
 
 
+def test_a_pool_is_not_a_winrs_shell(basic_lab):
+    pool, _host = open_pool(basic_lab)
+    rsp = NAMESPACES["rsp"]
+    receive = ET.Element(f"{{{rsp}}}Receive")
+    ET.SubElement(receive, f"{{{rsp}}}DesiredStream").text = "stdout stderr"
+    selectors = SelectorSet()
+    selectors.add_option("ShellId", pool.shell.id)
+    try:
+        with pytest.raises(WSManFaultError) as caught:
+            pool.connection.receive(
+                "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd",
+                receive,
+                selector_set=selectors,
+            )
+    finally:
+        pool.close()
+    assert caught.value.code == SHELL_NOT_FOUND
+
+
 def _command_with(pool: RunspacePool, fragment: bytes):
     return pool.shell.command(
         "", arguments=[base64.b64encode(fragment).decode()], command_id=str(uuid.uuid4()).upper()

@@ -50,7 +50,7 @@ def _handle(host, request: WsmanRequest) -> bytes:
 
     shell = host.shells.get(request.shell_id, kind=PsrpShell)
     if action == "Delete":
-        host.shells.delete(shell.id)
+        host.shells.delete(shell.id, kind=PsrpShell)
         return wsman.render_delete(request.message_id)
     if action == "Command":
         with shell.lock:

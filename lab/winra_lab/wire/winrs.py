@@ -79,10 +79,11 @@ class ShellTable:
             raise WsmanFault(wsman.shell_not_found(shell_id or ""))
         return shell
 
-    def delete(self, shell_id: str | None) -> None:
+    def delete(self, shell_id: str | None, kind: type = Shell) -> None:
         with self._lock:
-            if self._shells.pop(shell_id or "", None) is None:
+            if not isinstance(self._shells.get(shell_id or ""), kind):
                 raise WsmanFault(wsman.shell_not_found(shell_id or ""))
+            del self._shells[shell_id]
 
     def add_command(self, shell: Shell, command: Command) -> None:
         with self._lock:
@@ -173,7 +174,10 @@ def handle(host, request: WsmanRequest) -> bytes:
     action = request.action
     if request.resource_uri and request.resource_uri != wsman.SHELL_RESOURCE_URI:
         raise WsmanFault(
-            wsman.bad_request(f"The lab serves only the resource {wsman.SHELL_RESOURCE_URI}.")
+            wsman.bad_request(
+                f"The lab serves only the resources {wsman.SHELL_RESOURCE_URI} (WinRS) and "
+                "http://schemas.microsoft.com/powershell/Microsoft.PowerShell (PSRP)."
+            )
         )
     if action == "Create":
         shell = host.shells.create()
