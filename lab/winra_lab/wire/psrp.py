@@ -102,7 +102,7 @@ class PipelineRun:
 
 @dataclass(eq=False)
 class PsrpPipeline:
-    id: str  # as the client spelled it (pypsrp: upper-case)
+    id: str  # the pipeline id upper-cased, as pypsrp spells it
     server: ServerPipeline
     run: PipelineRun | None = None  # known once CREATE_PIPELINE is complete
     no_input: bool = True
