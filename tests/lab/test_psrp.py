@@ -14,6 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 from _lab_helpers import module_stdin
+from psrpcore import ClientPowerShell, ClientRunspacePool
 from psrpcore._payload import create_fragment, create_message
 from psrpcore.types import PSRPMessageType
 from pypsrp.exceptions import AuthenticationError, WSManFaultError
@@ -29,6 +30,7 @@ pytestmark = pytest.mark.lab
 PING = "ansible.windows.win_ping"
 SHELL_NOT_FOUND = 2150858843
 INVALID_DATA = 2150858817
+OPERATION_TIMED_OUT = 2150858793
 # The script ansible-core's psrp connection runs for a module: the lab keys on the input
 # objects, never on this text.
 BOOTSTRAP = "& $([ScriptBlock]::Create($input | Select-Object -First 1))"
@@ -239,6 +241,28 @@ def test_unknown_shell_is_a_fault_and_the_lab_keeps_serving(basic_lab):
         assert only_output(run_module(pool, PING, {}))["ping"] == "pong"
     finally:
         pool.close()
+
+
+def test_a_pipeline_waiting_for_input_times_out_like_windows_and_runs_nothing(basic_lab):
+    pool, _host = open_pool(basic_lab)
+    try:
+        # A pipeline that announces input and never ends it (pypsrp always ends it).
+        client = ClientRunspacePool(runspace_pool_id=uuid.UUID(pool.id))
+        waiting = ClientPowerShell(client, no_input=False)
+        waiting.add_script("never runs")
+        waiting.start()
+        first = client.data_to_send()
+        command_id = str(waiting.pipeline_id).upper()
+        pool.shell.command(
+            "", arguments=[base64.b64encode(first.data).decode()], command_id=command_id
+        )
+        with pytest.raises(WSManFaultError) as caught:
+            pool.shell.receive("stdout", command_id=command_id, timeout=1)
+    finally:
+        pool.close()
+    assert caught.value.code == OPERATION_TIMED_OUT  # the client polls again, as on Windows
+    counters = basic_lab.client.counters()["ws001.contoso.test"]
+    assert counters["module_runs_total"] == 0 and counters["refused_commands"] == 0
 
 
 def test_a_pool_is_not_a_winrs_shell(basic_lab):
