@@ -15,8 +15,11 @@ from winra_lab.client import ControlClient, run_cli
 
 
 class LabSession:
-    def __init__(self, hosts: int, latency: str = "none", profile: str = "fresh") -> None:
+    def __init__(
+        self, hosts: int, latency: str = "none", profile: str = "fresh", connection: str = "winrm"
+    ) -> None:
         self.hosts = hosts
+        self.connection = connection  # what the inventory asks for: winrm or psrp
         self.latency = latency
         self.profile = profile
         self._tmp = tempfile.TemporaryDirectory(prefix="winra-bench-")
@@ -31,7 +34,7 @@ class LabSession:
                 self.run_dir,
                 "start", "--hosts", str(self.hosts), "--profile", self.profile,
                 "--inventory", str(self.inventory), "--port", "0", "--control-port", "0",
-                "--latency", self.latency,
+                "--latency", self.latency, "--connection", self.connection,
             )  # fmt: skip
         except RuntimeError:
             self._tmp.cleanup()

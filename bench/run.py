@@ -1,7 +1,7 @@
 """Benchmark: what "fast over the wire" means, in counts that do not vary from run to run.
 
     .venv/bin/python bench/run.py [--hosts N] [--quick] [--latency none|realistic]
-                                  [--scenario KEY ...] [--json PATH]
+                                  [--scenario KEY ...] [--json PATH] [--connection winrm|psrp]
 
 For every scenario (bench/scenarios.py) and both playbooks (the collection's role and a
 hand-rolled win_regedit role) it starts a lab of N fresh hosts, prepares them, resets the
@@ -76,6 +76,7 @@ def run_scenario(
     env: dict,
     standard: dict,
     seed_converged: bool = False,
+    connection: str = "winrm",
 ) -> list[Measurement]:
     """One fresh lab per scenario; every playbook starts from freshly reset hosts.
 
@@ -85,7 +86,8 @@ def run_scenario(
     """
     measurements = []
     seeded = scenario.converge_first and seed_converged
-    with LabSession(hosts, latency=latency, profile="compliant" if seeded else "fresh") as lab:
+    profile = "compliant" if seeded else "fresh"
+    with LabSession(hosts, latency=latency, profile=profile, connection=connection) as lab:
         for playbook in PLAYBOOKS:
             slug = f"{scenario.key}-{'ours' if playbook is OURS else 'handrolled'}"
             lab.client.reset()
@@ -121,10 +123,13 @@ def measure_engine_run(env: dict) -> engine_bytes.EngineRunBytes:
     return engine_bytes.measure(run_into)
 
 
-def _header(hosts: int, latency: str) -> str:
+def _header(hosts: int, latency: str, connection: str = "winrm") -> str:
+    client = f"pywinrm {version('pywinrm')}"
+    if connection == "psrp":
+        client = f"connection psrp, pypsrp {version('pypsrp')}"
     return (
         f"winra.remote_assistance benchmark: {hosts} lab hosts, latency `{latency}`, "
-        f"ansible-core {version('ansible-core')}, pywinrm {version('pywinrm')}, "
+        f"ansible-core {version('ansible-core')}, {client}, "
         f"ansible.windows {ansible_windows.installed_version()}, "
         f"Python {platform.python_version()}, forks 50, {os.cpu_count()} CPUs, "
         f"load average {os.getloadavg()[0]:.1f} at start"
@@ -155,6 +160,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="converge, rerun, audit, audit-drift, converge-drift (default: all)",
     )
     parser.add_argument("--json", type=Path, help="also write the measurements here")
+    parser.add_argument(
+        "--connection",
+        choices=("winrm", "psrp"),
+        default="winrm",
+        help="the connection both playbooks use: winrm (pywinrm) or psrp (pypsrp); "
+        "the lab serves both (default winrm)",
+    )
     args = parser.parse_args(argv)  # fmt: skip
     args.hosts = args.hosts or (QUICK_HOSTS if args.quick else DEFAULT_HOSTS)
     if args.hosts < 1:
@@ -173,14 +185,21 @@ def main(argv: list[str] | None = None) -> int:
     subprocess.run([sys.executable, str(ROOT / "tools" / "link_collection.py")], check=True,
                    stdout=subprocess.DEVNULL)  # fmt: skip
     env = ansible_env([ROOT / "collections", ansible_windows.ensure()])
-    header = _header(args.hosts, args.latency)  # once: it records the load at the start
+    # Once: it records the load at the start.
+    header = _header(args.hosts, args.latency, args.connection)
     print(header, flush=True)
     measurements: list[Measurement] = []
     standard = standard_registry()
     try:
         for scenario in scenarios:
             measurements += run_scenario(
-                scenario, args.hosts, args.latency, env, standard, seed_converged=args.quick
+                scenario,
+                args.hosts,
+                args.latency,
+                env,
+                standard,
+                seed_converged=args.quick,
+                connection=args.connection,
             )
     except BenchError as exc:
         print(f"benchmark stopped: {exc}", file=sys.stderr)

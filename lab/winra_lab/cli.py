@@ -2,7 +2,7 @@
 
     start --hosts N [--profile P | --mix] [--inventory PATH] [--addressing loopback|ports]
           [--port P] [--control-port P] [--latency none|realistic] [--state-dir D] [--run-dir D]
-          [--auth basic|ntlm]
+          [--auth basic|ntlm] [--connection winrm|psrp]
     status | dump HOST [--file 'C:\\...'] | control METHOD PATH [JSON] | stop | serve (foreground)
 
 `start` runs `serve` as a detached process and returns once it answers; the run file
@@ -26,6 +26,7 @@ from pathlib import Path
 
 from winra_lab.client import RUN_FILE, ControlCallError, call_control
 from winra_lab.fleet import ADDRESSING, DEFAULT_DOMAIN
+from winra_lab.inventory import CONNECTIONS
 from winra_lab.lab import Lab
 from winra_lab.latency import PRESETS
 from winra_lab.wire.auth import AUTH_SCHEMES, DEFAULT_USER
@@ -61,7 +62,14 @@ def _add_fleet_options(parser: argparse.ArgumentParser) -> None:
         "--auth",
         choices=AUTH_SCHEMES,
         default="basic",
-        help="basic: Basic over HTTP; ntlm: NTLM with message encryption over HTTP (default basic)",
+        help="basic: Basic over HTTP; ntlm: NTLM, bare or in SPNEGO (Negotiate), with message "
+        "encryption over HTTP (default basic)",
+    )
+    parser.add_argument(
+        "--connection",
+        choices=CONNECTIONS,
+        default="winrm",
+        help="the connection the inventory uses; the hosts serve both (default winrm)",
     )
     parser.add_argument(
         "--password",
@@ -121,6 +129,8 @@ def _fleet_argv(args) -> list[str]:
         args.user,
         "--auth",
         args.auth,
+        "--connection",
+        args.connection,
         "--domain",
         args.domain,
     ]
@@ -169,6 +179,7 @@ def cmd_serve(args) -> int:
         domain=args.domain,
         record_dir=args.record_dir,
         auth=args.auth,
+        connection=args.connection,
     )
     lab.start()
 

@@ -2,6 +2,9 @@
 
 Registry writes are counted by the host side (`state.registry.writes`); `snapshot`
 reports them next to these so that one call shows everything a test asserts on.
+Module (engine) runs are counted by the dispatch both connections share, so a WinRS
+command and a PSRP pipeline count alike; `commands` (WinRS) and `pools` / `pipelines`
+(PSRP) tell the connections apart.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ class HostCounters:
             self.encrypted_requests = 0
             self.shells = 0
             self.commands = 0
+            self.pools = 0  # PSRP runspace pools opened (one per psrp connection)
+            self.pipelines = 0  # PSRP pipelines created (one per psrp exec)
             self.module_runs: Counter[str] = Counter()
             self.check_mode_runs: Counter[str] = Counter()
             self.refused_commands = 0
@@ -63,6 +68,14 @@ class HostCounters:
         with self._lock:
             self.commands += 1
 
+    def pool(self) -> None:
+        with self._lock:
+            self.pools += 1
+
+    def pipeline(self) -> None:
+        with self._lock:
+            self.pipelines += 1
+
     def module_run(self, module: str, check_mode: bool) -> None:
         with self._lock:
             (self.check_mode_runs if check_mode else self.module_runs)[module] += 1
@@ -85,6 +98,8 @@ class HostCounters:
                 "encrypted_requests": self.encrypted_requests,
                 "shells": self.shells,
                 "commands": self.commands,
+                "pools": self.pools,
+                "pipelines": self.pipelines,
                 "module_runs": dict(self.module_runs),
                 "check_mode_runs": dict(self.check_mode_runs),
                 "module_runs_total": sum(self.module_runs.values())

@@ -52,10 +52,17 @@ class Lab:
         build_state: StateFactory | None = None,
         record_dir: str | Path | None = None,
         auth: str = "basic",
+        connection: str = "winrm",
     ) -> None:
         if auth not in AUTH_SCHEMES:
             raise ValueError(f"auth must be one of {AUTH_SCHEMES}, not {auth!r}")
+        if connection not in inventory.CONNECTIONS:
+            raise ValueError(
+                f"connection must be one of {inventory.CONNECTIONS}, not {connection!r}"
+            )
         self.auth = auth
+        # Both connections are always served; this picks what the inventory asks for.
+        self.connection = connection
         self.credentials = Credentials(user, password or generate_password())
         self._tmp = None
         if inventory_path is None:
@@ -96,6 +103,7 @@ class Lab:
             self.credentials.user,
             self.credentials.password,
             transport=self.auth,
+            connection=self.connection,
         )
         return self
 
@@ -145,6 +153,7 @@ class Lab:
             "control_url": self.control_url,
             "addressing": self.fleet.addressing,
             "auth": self.auth,
+            "connection": self.connection,
             "user": self.credentials.user,
             "password": self.credentials.password,
             "inventory": str(self.inventory_path),

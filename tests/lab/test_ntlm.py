@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import spnego
 import winrm
 from _lab_helpers import BIN, ROOT, ansible_env, run, run_module
 from winrm.exceptions import InvalidCredentialsError
@@ -182,6 +184,63 @@ def test_only_negotiate_is_offered_and_basic_is_refused(lab):
     assert basic.status_code == 401
     junk = requests.post(endpoint, data=b"<x/>", headers={"Authorization": "Negotiate AAAA"})
     assert junk.status_code == 401
+
+
+def _handshake(lab, protocol: str, password: str | None = None):
+    """Authenticate one keep-alive session with an SPNEGO or bare NTLM client context."""
+    context = spnego.client(
+        lab.credentials.user,
+        password or lab.credentials.password,
+        hostname="ws001",
+        service="HTTP",
+        protocol=protocol,
+    )
+    session = requests.Session()
+    endpoint = lab.host("ws001").endpoint
+    token = context.step()
+    replies = []
+    while token is not None:
+        reply = session.post(
+            endpoint,
+            data=b"",
+            headers={"Authorization": f"Negotiate {base64.b64encode(token).decode()}"},
+        )
+        replies.append(reply)
+        answer = reply.headers.get("WWW-Authenticate", "")
+        scheme, _, value = answer.partition(" ")
+        if reply.status_code != 401 and not value:
+            break
+        if scheme != "Negotiate" or not value:
+            break
+        token = context.step(base64.b64decode(value))
+    return context, replies
+
+
+def test_spnego_wrapped_ntlm_gets_the_final_token_on_the_first_200(lab):
+    context, replies = _handshake(lab, "negotiate")
+
+    assert [r.status_code for r in replies] == [401, 200]
+    # The client is only complete once it has read the server's last SPNEGO token, which
+    # arrives in WWW-Authenticate on the 200, as from Windows.
+    assert replies[-1].headers["WWW-Authenticate"].startswith("Negotiate ")
+    assert context.complete
+
+
+def test_bare_ntlm_has_no_final_token(lab):
+    context, replies = _handshake(lab, "ntlm")
+
+    assert [r.status_code for r in replies] == [401, 200]
+    assert "WWW-Authenticate" not in replies[-1].headers
+    assert context.complete
+
+
+def test_spnego_with_a_wrong_password_is_refused(lab):
+    host = lab.host("ws001")
+    before = host.counters.snapshot(0)["auth_failures"]
+    context, replies = _handshake(lab, "negotiate", password="wrong")
+
+    assert replies[-1].status_code == 401 and not context.complete
+    assert host.counters.snapshot(0)["auth_failures"] == before + 1
 
 
 def test_concurrent_connections_each_keep_their_own_context(lab):

@@ -92,7 +92,7 @@ def test_introspection_finds_winrm_and_kerberos_requirements(galaxy_stage_instal
     )
     data = yaml.safe_load(out)
     python = {Requirement(line.split("#")[0].strip()).name.lower() for line in data["python"]}
-    assert {"pywinrm", "pyspnego", "requests-ntlm"} <= python
+    assert {"pywinrm", "pypsrp", "pyspnego", "requests-ntlm"} <= python
     system = " ".join(data["system"])
     assert "krb5" in system
 

@@ -3,7 +3,8 @@
 One handler instance serves one TCP connection (HTTP/1.1 keep-alive, Nagle off) for the
 host whose listening socket accepted it. It authenticates (Basic per request, or NTLM once
 per connection, then unseals each request and seals its reply), counts, applies wire
-faults and hands the parsed message to `winrs.handle`.
+faults and hands the parsed message to `winrs.handle`, or to `psrp_service.handle` for
+the PowerShell resource URI.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import socket
 import time
 from http.server import BaseHTTPRequestHandler
 
-from winra_lab.wire import ntlm_auth, session_encryption, winrs, wsman
+from winra_lab.wire import ntlm_auth, psrp_service, session_encryption, winrs, wsman
 from winra_lab.wire.auth import CHALLENGE_HEADERS, Credentials
 from winra_lab.wire.ntlm_auth import NtlmConnection, NtlmCredentialFile, NtlmRejected
 
@@ -62,6 +63,7 @@ class WsmanHandler(BaseHTTPRequestHandler):
         store = self.server.ntlm_store
         self._ntlm = NtlmConnection(store) if store is not None else None
         self._seal_reply = False  # set per request: an encrypted request gets an encrypted reply
+        self._final_token: str | None = None  # SPNEGO's last token, sent with the next reply
 
     # ------------------------------------------------------------------ plumbing
 
@@ -74,6 +76,9 @@ class WsmanHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         for name, value in extra_headers:
             self.send_header(name, value)
+        if self._final_token is not None and status != 401:
+            self.send_header("WWW-Authenticate", self._final_token)
+            self._final_token = None
         if body or self._seal_reply:
             # pywinrm reads Content-Type on every reply once it encrypts, even an empty one.
             self.send_header("Content-Type", content_type)
@@ -151,8 +156,10 @@ class WsmanHandler(BaseHTTPRequestHandler):
             return
 
         self._wait((host.latency.request_ms + faults.slow_ms) / 1000.0)
+        # The resource URI picks the shell: WinRS `cmd`, or a PowerShell configuration (PSRP).
+        service = psrp_service if psrp_service.serves(request.resource_uri) else winrs
         try:
-            status, answer = 200, winrs.handle(host, request)
+            status, answer = 200, service.handle(host, request)
         except winrs.WsmanFault as exc:
             status, answer = 500, wsman.render_fault(request.message_id, exc.fault, host.name)
 
@@ -190,6 +197,8 @@ class WsmanHandler(BaseHTTPRequestHandler):
                 challenge = base64.b64encode(answer or b"").decode()
                 self._finish(401, b"", (("WWW-Authenticate", f"{scheme} {challenge}"),))
                 return None
+            if answer:
+                self._final_token = f"{scheme} {base64.b64encode(answer).decode()}"
         elif not self._ntlm.authenticated:
             # The client's first request: it learns which schemes the service offers.
             host.counters.request("Unauthorized", bytes_in)

@@ -1,4 +1,10 @@
-"""NTLM authentication as the WinRM service answers it (`ansible_winrm_transport=ntlm`).
+"""NTLM authentication as the WinRM service answers it (`ansible_winrm_transport=ntlm`,
+`ansible_psrp_auth=negotiate` or `ntlm`).
+
+Windows accepts NTLM both bare (pywinrm, pypsrp's `ntlm`) and wrapped in SPNEGO
+(pypsrp's `negotiate`); pyspnego's Negotiate acceptor takes either. SPNEGO ends with a
+server token (accept-completed, with the mechListMIC) that the client must receive
+before it trusts the context: Windows sends it in WWW-Authenticate on the first 200.
 
 pyspnego's NTLM acceptor checks the client's answer against a credential file named by
 the NTLM_USER_FILE environment variable (`DOMAIN:USER:PASSWORD` lines). The lab writes
@@ -96,7 +102,10 @@ class NtlmConnection:
         return self._context is not None and self._context.complete
 
     def step(self, token: bytes) -> bytes | None:
-        """Feed one client token; the server token to send back (None once complete).
+        """Feed one client token; the server token to send back, if any.
+
+        Once `authenticated`, a returned token is SPNEGO's final one: it goes with the
+        reply to this request (bare NTLM has none).
 
         A token arriving on an authenticated connection starts a new handshake, as
         Windows does. Raises NtlmRejected for a bad token or wrong credentials; the
@@ -105,7 +114,7 @@ class NtlmConnection:
         try:
             with self._store.active():
                 if self._context is None or self._context.complete:
-                    self._context = spnego.server(service="HTTP", protocol="ntlm")
+                    self._context = spnego.server(service="HTTP", protocol="negotiate")
                 answer = self._context.step(token)
         except Exception as exc:
             # pyspnego raises its own errors for wrong answers, and whatever its message

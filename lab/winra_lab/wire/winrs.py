@@ -50,7 +50,7 @@ class Shell:
 
 
 class ShellTable:
-    """The open shells of one host; connection threads share it."""
+    """The open shells of one host, WinRS and PowerShell alike; connection threads share it."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -62,17 +62,28 @@ class ShellTable:
             self._shells[shell.id] = shell
         return shell
 
-    def get(self, shell_id: str | None) -> Shell:
+    def add(self, shell) -> bool:
+        """Register a shell whose id the client chose (PSRP); False if the id is taken."""
         with self._lock:
-            shell = self._shells.get(shell_id or "")
-        if shell is None:
+            if shell.id in self._shells:
+                return False
+            self._shells[shell.id] = shell
+        return True
+
+    def get(self, shell_id: str | None, kind: type = Shell):
+        """The open shell of that id and kind: a WinRS id on the PowerShell resource (or
+        the reverse) is not found, as on Windows."""
+        with self._lock:
+            shell = self._shells.get((shell_id or "").upper()) or self._shells.get(shell_id or "")
+        if not isinstance(shell, kind):
             raise WsmanFault(wsman.shell_not_found(shell_id or ""))
         return shell
 
-    def delete(self, shell_id: str | None) -> None:
+    def delete(self, shell_id: str | None, kind: type = Shell) -> None:
         with self._lock:
-            if self._shells.pop(shell_id or "", None) is None:
+            if not isinstance(self._shells.get(shell_id or ""), kind):
                 raise WsmanFault(wsman.shell_not_found(shell_id or ""))
+            del self._shells[shell_id]
 
     def add_command(self, shell: Shell, command: Command) -> None:
         with self._lock:
@@ -163,7 +174,10 @@ def handle(host, request: WsmanRequest) -> bytes:
     action = request.action
     if request.resource_uri and request.resource_uri != wsman.SHELL_RESOURCE_URI:
         raise WsmanFault(
-            wsman.bad_request(f"The lab serves only the resource {wsman.SHELL_RESOURCE_URI}.")
+            wsman.bad_request(
+                f"The lab serves only the resources {wsman.SHELL_RESOURCE_URI} (WinRS) and "
+                "http://schemas.microsoft.com/powershell/Microsoft.PowerShell (PSRP)."
+            )
         )
     if action == "Create":
         shell = host.shells.create()

@@ -1,5 +1,9 @@
 """WS-Management SOAP messages of the WinRS shell, as pywinrm and Windows exchange them.
 
+PowerShell Remoting (pypsrp) uses the same messages on another resource URI; parsing also
+keeps what it adds (creationXml, the client's ShellId and CommandId, stream names,
+MaxEnvelopeSize), and `psrp.py` renders its replies with `render_envelope`.
+
 Parsing turns a request envelope into a flat `WsmanRequest`; rendering builds the reply
 envelopes Windows sends. Nothing here knows about hosts, sockets or modules.
 
@@ -22,6 +26,7 @@ WSMAN = "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
 MS_WSMAN = "http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd"
 SHELL = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
 WSMAN_FAULT = "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"
+POWERSHELL = "http://schemas.microsoft.com/powershell"  # PSRP's creationXml and connectXml
 
 SHELL_RESOURCE_URI = f"{SHELL}/cmd"
 ANONYMOUS = f"{ADDRESSING}/role/anonymous"
@@ -51,6 +56,7 @@ _PREFIXES = {
     SHELL: "rsp",
     "http://www.w3.org/2001/XMLSchema-instance": "xsi",
     "http://www.w3.org/2001/XMLSchema": "xsd",
+    POWERSHELL: "ps",
 }
 
 _DURATION = re.compile(r"^PT(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?$")
@@ -126,6 +132,19 @@ class WsmanRequest:
     stdin: bytes = b""
     stdin_end: bool = False
     signal_code: str = ""
+    # What PowerShell Remoting (PSRP) adds to the same messages:
+    max_envelope_size: int | None = None  # the client's w:MaxEnvelopeSize, in bytes
+    requested_shell_id: str | None = None  # Create: the ShellId the client chose
+    creation_xml: bytes = b""  # Create: the first PSRP fragments (base64-decoded)
+    stream_name: str = ""  # Send: stdin, or pr (answers to host calls)
+    desired_streams: str = ""  # Receive: e.g. "stdout" or "stdout stderr"
+
+
+def _base64(text: str, what: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError as exc:
+        raise WsmanParseError(f"{what} is not base64: {exc}") from exc
 
 
 def _text(node: object) -> str:
@@ -181,6 +200,7 @@ def parse_request(body: bytes) -> WsmanRequest:
             options[option["@Name"]] = _text(option)
 
     timeout = header.get("w:OperationTimeout")
+    envelope_size = _text(header.get("w:MaxEnvelopeSize")).strip()
     fields: dict = {
         "action": action,
         "message_id": message_id,
@@ -188,23 +208,31 @@ def parse_request(body: bytes) -> WsmanRequest:
         "shell_id": shell_id,
         "operation_timeout_s": parse_duration(_text(timeout)) if timeout else None,
         "options": options,
+        "max_envelope_size": int(envelope_size) if envelope_size.isdigit() else None,
     }
 
-    if action == "Command":
+    if action == "Create":
+        shell = body_node.get("rsp:Shell") or {}
+        if isinstance(shell, dict):
+            fields["requested_shell_id"] = shell.get("@ShellId")
+            creation = shell.get("ps:creationXml")
+            if creation is not None:
+                fields["creation_xml"] = _base64(_text(creation).strip(), "creationXml")
+    elif action == "Command":
         line = body_node.get("rsp:CommandLine") or {}
         fields["command"] = _text(line.get("rsp:Command")).strip()
         fields["arguments"] = _text(line.get("rsp:Arguments")).strip()
+        fields["command_id"] = line.get("@CommandId") if isinstance(line, dict) else None
     elif action == "Send":
         stream = (body_node.get("rsp:Send") or {}).get("rsp:Stream") or {}
         fields["command_id"] = stream.get("@CommandId")
         fields["stdin_end"] = str(stream.get("@End", "false")).lower() == "true"
-        try:
-            fields["stdin"] = base64.b64decode(_text(stream), validate=True)
-        except ValueError as exc:
-            raise WsmanParseError(f"the stdin stream is not base64: {exc}") from exc
+        fields["stream_name"] = str(stream.get("@Name", "")) if isinstance(stream, dict) else ""
+        fields["stdin"] = _base64(_text(stream), "the stdin stream")
     elif action == "Receive":
         stream = (body_node.get("rsp:Receive") or {}).get("rsp:DesiredStream") or {}
         fields["command_id"] = stream.get("@CommandId") if isinstance(stream, dict) else None
+        fields["desired_streams"] = _text(stream).strip()
     elif action == "Signal":
         signal = body_node.get("rsp:Signal") or {}
         fields["command_id"] = signal.get("@CommandId")
@@ -215,7 +243,7 @@ def parse_request(body: bytes) -> WsmanRequest:
 # ---------------------------------------------------------------- rendering
 
 
-def _envelope(reply_action: str, relates_to: str, body: dict | None) -> bytes:
+def render_envelope(reply_action: str, relates_to: str, body: dict | None) -> bytes:
     doc = {
         "s:Envelope": {
             "@xml:lang": "en-US",
@@ -253,16 +281,16 @@ def render_create(relates_to: str, shell_id: str, endpoint: str) -> bytes:
             "rsp:OutputStreams": "stdout stderr",
         },
     }
-    return _envelope(REPLY_ACTION["Create"], relates_to, body)
+    return render_envelope(REPLY_ACTION["Create"], relates_to, body)
 
 
 def render_command(relates_to: str, command_id: str) -> bytes:
     body = {"rsp:CommandResponse": {"rsp:CommandId": command_id}}
-    return _envelope(REPLY_ACTION["Command"], relates_to, body)
+    return render_envelope(REPLY_ACTION["Command"], relates_to, body)
 
 
 def render_send(relates_to: str) -> bytes:
-    return _envelope(REPLY_ACTION["Send"], relates_to, {"rsp:SendResponse": None})
+    return render_envelope(REPLY_ACTION["Send"], relates_to, {"rsp:SendResponse": None})
 
 
 def render_receive(
@@ -286,15 +314,15 @@ def render_receive(
     if done:
         state["rsp:ExitCode"] = str(exit_code)
     body = {"rsp:ReceiveResponse": {"rsp:Stream": streams, "rsp:CommandState": state}}
-    return _envelope(REPLY_ACTION["Receive"], relates_to, body)
+    return render_envelope(REPLY_ACTION["Receive"], relates_to, body)
 
 
 def render_signal(relates_to: str) -> bytes:
-    return _envelope(REPLY_ACTION["Signal"], relates_to, {"rsp:SignalResponse": None})
+    return render_envelope(REPLY_ACTION["Signal"], relates_to, {"rsp:SignalResponse": None})
 
 
 def render_delete(relates_to: str) -> bytes:
-    return _envelope(REPLY_ACTION["Delete"], relates_to, None)
+    return render_envelope(REPLY_ACTION["Delete"], relates_to, None)
 
 
 def render_fault(relates_to: str, fault: Fault, machine: str = "localhost") -> bytes:
@@ -315,4 +343,4 @@ def render_fault(relates_to: str, fault: Fault, machine: str = "localhost") -> b
             },
         }
     }
-    return _envelope(FAULT_ACTION, relates_to, body)
+    return render_envelope(FAULT_ACTION, relates_to, body)
