@@ -12,7 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import OptionError
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import (
+    OptionError,
+    OptionErrors,
+    check_each,
+)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fw_grammar import (
     port_from_option,
     program_from_option,
@@ -109,20 +113,25 @@ def _rules(given) -> tuple:
 
 
 def _entries(option: str, given, defaults: tuple, parse) -> tuple:
+    """Every element parsed; every bad one (and every repeat) named in one error."""
     if given is None:
         return defaults
-    entries: list = []
+    entries = check_each(enumerate(given), lambda item: parse(item[1], f"{option}[{item[0]}]"))
     seen: dict = {}
-    for index, value in enumerate(given):
-        label = f"{option}[{index}]"
-        entry = parse(value, label)
+    repeats = []
+    for index, (value, entry) in enumerate(zip(given, entries, strict=True)):
         if entry.identity in seen:
             # Windows would combine the two and let Disabled win: refuse the ambiguity.
-            raise OptionError(
-                label, value, f"same {_identity_text(entry)} as {option}[{seen[entry.identity]}]"
+            repeats.append(
+                OptionError(
+                    f"{option}[{index}]",
+                    value,
+                    f"same {_identity_text(entry)} as {option}[{seen[entry.identity]}]",
+                )
             )
-        seen[entry.identity] = index
-        entries.append(entry)
+        seen.setdefault(entry.identity, index)
+    if repeats:
+        raise OptionErrors(repeats)
     return tuple(entries)
 
 
