@@ -72,7 +72,7 @@ class EnginePart:
 
 
 @dataclass
-class _Run:
+class PartRun:
     """One part in one task: its options once checked, its wants and result once planned."""
 
     name: str | None
@@ -116,7 +116,11 @@ class EngineAction(ActionBase):
     # -- what a composite overrides ----------------------------------------------------------
     def select_parts(self, args: dict) -> tuple[list, dict, dict]:
         """The parts this task runs, their raw arguments by part name, the error labels."""
-        return [_Run(None, self.PART)], {None: args}, {}
+        return [PartRun(None, self.PART)], {None: args}, {}
+
+    def top_level_errors(self, args: dict) -> list:
+        """Problems with options outside the parts, as OptionErrors; none for a single part."""
+        return []
 
     def cross_check(self, runs: list) -> list:
         """Rules between parts, as OptionErrors; none for a single part."""
@@ -137,7 +141,7 @@ class EngineAction(ActionBase):
         runs, raws, labels = self.select_parts(dict(self._task.args))
         for run in runs:
             run.result = run.empty_result()
-        errors = []
+        errors = list(self.top_level_errors(dict(self._task.args)))
         for run in runs:
             prefix = f"{run.name}." if run.name else ""
             try:

@@ -59,5 +59,24 @@ def check_each(items: Iterable, check: Callable) -> list:
     return results
 
 
+class Collected:
+    """Runs independent checks and keeps every OptionError, so a validator can name all
+    problems of a task at once: `value = collected.check(fn, *args)`, then `raise_any()`."""
+
+    def __init__(self) -> None:
+        self.errors: list = []
+
+    def check(self, function: Callable, *args, fallback=None):
+        try:
+            return function(*args)
+        except OptionError as err:
+            self.errors += err.errors
+            return fallback
+
+    def raise_any(self) -> None:
+        if self.errors:
+            raise OptionErrors(self.errors)
+
+
 class HostStateError(Exception):
     """The host's state makes the task impossible (checked after the read, before any write)."""

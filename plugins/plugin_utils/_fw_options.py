@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import (
+    Collected,
     OptionError,
     OptionErrors,
     check_each,
@@ -59,23 +60,35 @@ class FirewallOptions:
 
 
 def validate(params: dict) -> FirewallOptions:
-    """`params` as the argument spec validated them."""
+    """`params` as the argument spec validated them. Every problem is named at once."""
     backend = params["backend"]
-    profiles = _profiles(backend, params.get("profiles"))
+    collected = Collected()
+    profiles = collected.check(_profiles, backend, params.get("profiles"))
     if backend == "rules":
         for option in ("ports", "programs"):
             if params.get(option) is not None:
-                raise OptionError(option, params[option], "applies to backend=policy only")
+                collected.errors.append(
+                    OptionError(option, params[option], "applies to backend=policy only")
+                )
         if params.get("exclusive"):
-            raise OptionError("exclusive", True, "applies to backend=policy only")
-        return FirewallOptions(
-            "rules", params["state"], profiles, rules=_rules(params.get("rules"))
-        )
+            collected.errors.append(
+                OptionError("exclusive", True, "applies to backend=policy only")
+            )
+        rules = collected.check(_rules, params.get("rules"))
+        collected.raise_any()
+        return FirewallOptions("rules", params["state"], profiles, rules=rules)
     if params.get("rules") is not None:
-        raise OptionError("rules", params["rules"], "applies to backend=rules only")
+        collected.errors.append(
+            OptionError("rules", params["rules"], "applies to backend=rules only")
+        )
     defaults = preset(params["preset"])
-    ports = _entries("ports", params.get("ports"), defaults.ports, port_from_option)
-    programs = _entries("programs", params.get("programs"), defaults.programs, program_from_option)
+    ports = collected.check(
+        _entries, "ports", params.get("ports"), defaults.ports, port_from_option
+    )
+    programs = collected.check(
+        _entries, "programs", params.get("programs"), defaults.programs, program_from_option
+    )
+    collected.raise_any()
     return FirewallOptions(
         "policy",
         params["state"],
@@ -87,20 +100,25 @@ def validate(params: dict) -> FirewallOptions:
 
 
 def _profiles(backend: str, given) -> tuple:
+    """Profile names are matched case-insensitively (`Domain` is `domain`), for the module
+    and the role alike: both come through here."""
     if given is None:
         return DEFAULT_PROFILES[backend]
     allowed = PROFILES[backend]
     if not given:
         raise OptionError("profiles", given, "must name at least one profile")
-    chosen = set()
-    for index, profile in enumerate(given):
-        if profile.lower() not in allowed:
-            raise OptionError(
-                f"profiles[{index}]",
-                profile,
-                f"backend={backend} knows the profiles {', '.join(allowed)}",
-            )
-        chosen.add(profile.lower())
+    unknown = [
+        OptionError(
+            f"profiles[{index}]",
+            profile,
+            f"backend={backend} knows the profiles {', '.join(allowed)}",
+        )
+        for index, profile in enumerate(given)
+        if profile.lower() not in allowed
+    ]
+    if unknown:
+        raise OptionErrors(unknown)
+    chosen = {profile.lower() for profile in given}
     return tuple(profile for profile in allowed if profile in chosen)
 
 
