@@ -35,7 +35,9 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._part_inpu
     render,
 )
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._plan import (
+    RULE_PATH,
     CurrentState,
+    Plan,
     make_plan,
 )
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._registry_values import (
@@ -104,6 +106,26 @@ def merged_read_request(requests: list) -> dict:
                     seen.add(identity(item))
                     merged[kind].append(item)
     return merged
+
+
+def combined_plan(plans: list) -> Plan:
+    """The parts' plans as one, for the one apply. Parts manage disjoint values and rules;
+    two parts changing the same one would make the apply's order decide, so refuse it."""
+    if len(plans) == 1:
+        return plans[0]
+    seen = set()
+    for change in (change for plan in plans for change in plan.changes):
+        place = path_key(change["path"]) if "path" in change else RULE_PATH
+        identity = (place, name_key(change["name"]))
+        if identity in seen:
+            raise ValueError(f"two parts change {identity}")
+        seen.add(identity)
+    return Plan(
+        [c for plan in plans for c in plan.changes],
+        [d for plan in plans for d in plan.drift],
+        [line for plan in plans for line in plan.before],
+        [line for plan in plans for line in plan.after],
+    )
 
 
 class EngineAction(ActionBase):
@@ -179,9 +201,7 @@ class EngineAction(ActionBase):
                 run.warnings += warnings
                 plans.append(make_plan(run.wants, current))
                 run.result.update(run.part.render(run.options, current))
-            # One plan for the apply: its changes are the parts' changes, and it refuses two
-            # parts that want different things of one value.
-            whole = make_plan([want for run in runs for want in run.wants], current)
+            whole = combined_plan(plans)
         except HostStateError as err:
             return self._failed(result, runs, str(err))
 

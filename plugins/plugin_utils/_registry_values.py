@@ -11,6 +11,7 @@ a list of strings for REG_MULTI_SZ, lowercase hex for REG_BINARY.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 REG_TYPES = ("REG_SZ", "REG_EXPAND_SZ", "REG_DWORD", "REG_QWORD", "REG_MULTI_SZ", "REG_BINARY")
 _UINT_MAX = {"REG_DWORD": 0xFFFFFFFF, "REG_QWORD": 0xFFFFFFFFFFFFFFFF}
@@ -30,6 +31,7 @@ class RegValue:
         return {"type": self.type, "data": self.data}
 
 
+@lru_cache(maxsize=4096)
 def normalise_path(path: str) -> str:
     """Return `HKLM:\\<subkey>` without a trailing backslash; reject other hives."""
     text = path.strip()
@@ -51,6 +53,14 @@ def ordinal_ignore_case(text: str) -> str:
     comparison of this collection (value names, key paths, helpers, firewall rule Names)
     goes through this one function.
     """
+    if text.isascii():
+        # Every name this collection writes is ASCII; upper() maps it one to one, fast.
+        return text.upper()
+    return _non_ascii_key(text)
+
+
+@lru_cache(maxsize=4096)
+def _non_ascii_key(text: str) -> str:
     return "".join(_upper_char(char) for char in text)
 
 
@@ -59,6 +69,7 @@ def _upper_char(char: str) -> str:
     return upper if len(upper) == 1 else char
 
 
+@lru_cache(maxsize=4096)
 def path_key(path: str) -> str:
     """Key for looking a path up: Windows compares key names case-insensitively."""
     return ordinal_ignore_case(normalise_path(path))
