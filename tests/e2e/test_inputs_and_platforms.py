@@ -177,3 +177,17 @@ def test_server_without_remote_assistance_fails_clearly_and_writes_nothing(lab, 
     assert after["registry"] == before["registry"]
     assert writes(lab.client.counters()[host]) == 0
     assert lab.client.counters()[host]["module_runs_total"] == 1
+
+
+def test_profile_names_in_any_case_mean_the_same_in_the_role(lab, tmp_path):
+    host = lab.by_profile("fresh")[0]
+    mixed = {"offer_remote_assistance_firewall_profiles": ["Domain", "STANDARD"]}
+
+    run = run_playbook("site.yml", lab.inventory, tmp_path, extra_vars=mixed, limit=host)
+
+    assert run.returncode == 0, run.output[-4000:]
+    registry = lab.client.registry(host)
+    assert all(
+        value_in(registry, path, value_name) == value
+        for (path, value_name), value in standard_values().items()
+    )
