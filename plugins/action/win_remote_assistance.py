@@ -8,18 +8,12 @@ from __future__ import annotations
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils import _composite
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_action import (
     EngineAction,
-    PartRun,
 )
 
 
 class ActionModule(EngineAction):
     def select_parts(self, args):
-        runs = [
-            PartRun(name, part)
-            for name, part in _composite.PARTS.items()
-            if args.get(name) is not None
-        ]
-        return runs, {name: args.get(name) for name in _composite.PARTS}, _composite.labels_of(args)
+        return _composite.select(args)
 
     def top_level_errors(self, args):
         return _composite.top_level_errors(args)
@@ -28,12 +22,4 @@ class ActionModule(EngineAction):
         return _composite.cross_errors({run.name: run.options for run in runs})
 
     def shape_result(self, result, runs):
-        by_name = {run.name: run for run in runs}
-        result["drift"] = [item for run in runs for item in run.result["drift"]]
-        result["gpo_conflicts"] = [item for run in runs for item in run.result["gpo_conflicts"]]
-        for run in runs:
-            if run.warnings:
-                run.result["warnings"] = list(run.warnings)
-        for name in _composite.PARTS:
-            result[name] = _composite.part_result_or_none(by_name.get(name))
-        return result
+        return _composite.shape_result(result, runs)

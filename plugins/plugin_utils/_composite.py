@@ -10,6 +10,9 @@ module adds only what is between them: the suboption layout, the rules that invo
 
 from __future__ import annotations
 
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_action import (
+    PartRun,
+)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import OptionError
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._parts import (
     FIREWALL,
@@ -75,7 +78,23 @@ def cross_errors(options_by_part: dict) -> list:
     return errors
 
 
-def part_result_or_none(run) -> dict | None:
-    """A part's result as its standalone module gives it (minus failed/msg/engine_runs),
-    or null when the task did not ask for that part."""
-    return run.result if run is not None else None
+def select(args: dict) -> tuple:
+    """(the parts asked for, raw arguments by part, error labels): a part runs when its
+    option is given and not null."""
+    runs = [PartRun(name, part) for name, part in PARTS.items() if args.get(name) is not None]
+    return runs, {name: args.get(name) for name in PARTS}, labels_of(args)
+
+
+def shape_result(result: dict, runs: list) -> dict:
+    """Top level: drift and GPO conflicts of every part, in PARTS order; then one key per
+    part holding its result as its module gives it (minus failed, msg, engine_runs), with its
+    own warnings, or null when the task did not ask for that part."""
+    by_name = {run.name: run for run in runs}
+    result["drift"] = [item for run in runs for item in run.result["drift"]]
+    result["gpo_conflicts"] = [item for run in runs for item in run.result["gpo_conflicts"]]
+    for name in PARTS:
+        run = by_name.get(name)
+        if run is not None and run.warnings:
+            run.result["warnings"] = list(run.warnings)
+        result[name] = run.result if run is not None else None
+    return result
