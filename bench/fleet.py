@@ -15,16 +15,13 @@ bench_tasks.py). The lab runs in its own process, so its CPU is not counted.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import tempfile
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bench.labctl import LabSession
-from bench.playbook_run import ANSIBLE_PLAYBOOK, parse_recap
-from bench.scenarios import HANDROLLED, OURS, Playbook
+from bench.playbook_run import PlaybookRun, run_playbook
+from bench.scenarios import HANDROLLED, OURS
 
 ROOT = Path(__file__).resolve().parent.parent
 CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
@@ -53,8 +50,10 @@ def _spread(counters: dict, key: str) -> tuple[int, int]:
     return (min(values), max(values)) if values else (0, 0)
 
 
-def run_measured(argv: list[str], env: dict, log: Path) -> tuple[int, float, float, list]:
-    """ansible-playbook once: (exit code, wall s, controller CPU s, per-task records)."""
+def run_measured(
+    playbook: Path, inventories: list, env: dict, log: Path, check_mode: bool, extra_args: list
+) -> tuple[PlaybookRun, list]:
+    """ansible-playbook once, with the task callback: (the run, per-task records)."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         tasks_file = Path(handle.name)
     env = dict(
@@ -63,33 +62,12 @@ def run_measured(argv: list[str], env: dict, log: Path) -> tuple[int, float, flo
         ANSIBLE_CALLBACKS_ENABLED="bench_tasks",
         BENCH_TASKS_JSON=str(tasks_file),
     )
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("w", encoding="utf-8") as out:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
-        )
-        # rusage of this child and every descendant it reaped: the controller's whole cost.
-        _pid, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
     try:
+        run = run_playbook(playbook, inventories, env, log, check_mode, extra_args)
         tasks = json.loads(tasks_file.read_text(encoding="utf-8") or "[]")
     finally:
         tasks_file.unlink(missing_ok=True)
-    return process.returncode, wall, usage.ru_utime + usage.ru_stime, tasks
-
-
-def _argv(playbook: Playbook, inventory: Path, audit: bool, report_dir: Path) -> list[str]:
-    path = AUDIT if (audit and playbook is OURS) else playbook.path
-    argv = [str(ANSIBLE_PLAYBOOK), str(path)]
-    for extra in (*playbook.extra_inventories, inventory):
-        argv += ["-i", str(extra)]
-    if audit:
-        argv.append("--check")
-    if audit and playbook is OURS:
-        argv += ["-e", json.dumps({"winra_audit_report_dir": str(report_dir)})]
-    return argv
+    return run, tasks
 
 
 def run_fleet(hosts: int, env: dict, log_dir: Path, latency: str = "none") -> list[FleetRun]:
@@ -106,26 +84,31 @@ def run_fleet(hosts: int, env: dict, log_dir: Path, latency: str = "none") -> li
                 (True, "check-mode audit, compliant"),
             ):
                 lab.client.reset_counters()
-                argv = _argv(playbook, lab.inventory, audit, Path(report_dir))
-                log = log_dir / f"fleet-{hosts}-{slug}-{'audit' if audit else 'converge'}.log"
-                code, wall, cpu, tasks = run_measured(argv, env, log)
+                our_audit = audit and playbook is OURS
+                report_vars = ["-e", json.dumps({"winra_audit_report_dir": report_dir})]
+                run, tasks = run_measured(
+                    AUDIT if our_audit else playbook.path,
+                    [*playbook.extra_inventories, lab.inventory],
+                    env,
+                    log_dir / f"fleet-{hosts}-{slug}-{'audit' if audit else 'converge'}.log",
+                    audit,
+                    report_vars if our_audit else [],
+                )
                 counters = lab.client.counters()
-                recap = parse_recap(log.read_text(encoding="utf-8", errors="replace"))
-                ok = code == 0 and len(recap) == hosts
                 runs.append(
                     FleetRun(
                         playbook.name,
                         title,
                         hosts,
-                        ok,
+                        run.ok and len(run.recap) == hosts,
                         _spread(counters, "commands"),
                         _spread(counters, "module_runs_total"),
-                        wall,
-                        cpu,
+                        run.wall_s,
+                        run.cpu_s,
                         tasks,
                     )
                 )
-                print(f"  fleet {hosts}: {playbook.name}, {title}: {wall:.1f} s", flush=True)
+                print(f"  fleet {hosts}: {playbook.name}, {title}: {run.wall_s:.1f} s", flush=True)
     return runs
 
 

@@ -8,6 +8,8 @@ import pytest
 from e2e_support import (
     FIREWALL,
     KB_PORT,
+    OFFER_RA_RULES,
+    RULES_MODE,
     engine_runs,
     run_playbook,
     standard_values,
@@ -19,14 +21,6 @@ pytestmark = pytest.mark.e2e
 
 HOSTS = 30
 DOMAIN_PORTS = f"{FIREWALL}\\DomainProfile\\GloballyOpenPorts\\List"
-OFFER_RA_RULES = (
-    "RemoteAssistance-DCOM-In-TCP-NoScope-Active",
-    "RemoteAssistance-RAServer-In-TCP-NoScope-Active",
-)
-RULES_MODE = {
-    "offer_remote_assistance_firewall_backend": "rules",
-    "offer_remote_assistance_firewall_profiles": ["domain"],
-}
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 from e2e_support import (
+    OFFER_RA_RULES,
+    RULES_MODE,
     engine_runs,
     rules_by_name,
     run_playbook,
@@ -14,15 +16,6 @@ from e2e_support import (
 )
 
 pytestmark = pytest.mark.e2e
-
-OFFER_RA_RULES = (
-    "RemoteAssistance-DCOM-In-TCP-NoScope-Active",
-    "RemoteAssistance-RAServer-In-TCP-NoScope-Active",
-)
-RULES_MODE = {
-    "offer_remote_assistance_firewall_backend": "rules",
-    "offer_remote_assistance_firewall_profiles": ["domain"],
-}
 
 
 @pytest.fixture(scope="module")
