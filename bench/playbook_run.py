@@ -35,6 +35,8 @@ class PlaybookRun:
     peak_rss_kib: int
     recap: dict[str, dict[str, int]] = field(default_factory=dict)
     log: Path | None = None
+    # User + system CPU of ansible-playbook and every worker it reaped (same rusage).
+    cpu_s: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -107,4 +109,5 @@ def run_playbook(
         peak_rss_kib=usage.ru_maxrss,  # KiB on Linux
         recap=parse_recap(output),
         log=log,
+        cpu_s=usage.ru_utime + usage.ru_stime,
     )

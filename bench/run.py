@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/run.py [--hosts N] [--quick] [--latency none|realistic]
                                   [--scenario KEY ...] [--json PATH] [--connection winrm|psrp]
+                                  [--fleet N]
 
 For every scenario (bench/scenarios.py) and both playbooks (the collection's role and a
 hand-rolled win_regedit role) it starts a lab of N fresh hosts, prepares them, resets the
@@ -9,7 +10,8 @@ lab's counters, runs ansible-playbook once and prints, per host, the lab's own c
 (module runs, WinRM commands, HTTP requests, bytes in and out, registry writes), then the
 run's wall time and the controller's peak RSS as secondary figures. Then it counts the bytes
 of one engine run, split by part (bench/engine_bytes.py). docs/benchmarks.md explains the
-method and records a run.
+method and records a run. `--fleet N` runs the fleet scenario instead (bench/fleet.py): N
+hosts, a converge and a check-mode audit, controller CPU per host and by task.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `bench` importable
     sys.path.insert(0, str(ROOT))
 
-from bench import ansible_windows, engine_bytes  # noqa: E402
+from bench import ansible_windows, engine_bytes, fleet  # noqa: E402
 from bench.figures import (  # noqa: E402
     Measurement,
     engine_bytes_table,
@@ -167,6 +169,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="the connection both playbooks use: winrm (pywinrm) or psrp (pypsrp); "
         "the lab serves both (default winrm)",
     )
+    parser.add_argument(
+        "--fleet",
+        type=int,
+        metavar="N",
+        help="run the fleet scenario on N hosts instead (bench/fleet.py)",
+    )
     args = parser.parse_args(argv)  # fmt: skip
     args.hosts = args.hosts or (QUICK_HOSTS if args.quick else DEFAULT_HOSTS)
     if args.hosts < 1:
@@ -185,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     subprocess.run([sys.executable, str(ROOT / "tools" / "link_collection.py")], check=True,
                    stdout=subprocess.DEVNULL)  # fmt: skip
     env = ansible_env([ROOT / "collections", ansible_windows.ensure()])
+    if args.fleet:
+        return _fleet(args, env)
     # Once: it records the load at the start.
     header = _header(args.hosts, args.latency, args.connection)
     print(header, flush=True)
@@ -227,6 +237,19 @@ def main(argv: list[str] | None = None) -> int:
             encoding="utf-8",
         )  # fmt: skip
     return 0
+
+
+def _fleet(args: argparse.Namespace, env: dict) -> int:
+    header = _header(args.fleet, args.latency)
+    print(header, flush=True)
+    runs = fleet.run_fleet(args.fleet, env, LOG_DIR, args.latency)
+    print()
+    print(fleet.report(runs))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"header": header, "fleet": fleet.as_json(runs)}
+        args.json.write_text(json.dumps(payload, indent=1), encoding="utf-8")
+    return 0 if all(run.ok for run in runs) else 1
 
 
 if __name__ == "__main__":

@@ -67,7 +67,10 @@ options:
         empty, longer than 256 characters, ending with a period, made only of periods and
         spaces, or holding one of C(" / \ [ ] : ; | = , + * ? < > @); control characters;
         leading or trailing whitespace (input is never trimmed); two entries that differ only
-        in letter case.
+        in letter case; anything but a string. Every bad helper is named in one message.
+      - Letter case is compared as the registry compares value names (ordinal, each
+        character mapped to upper case), so C(CONTOSO\STRASSE) and C(CONTOSO\straße) are
+        two helpers.
       - Ignored, with a warning, when O(state) is not V(enabled).
     type: list
     elements: str
@@ -120,7 +123,9 @@ options:
     description:
       - The B(Solicited Remote Assistance) policy (invitations), in the same
         C(Terminal Services) key.
-      - Omit it to leave the solicited policy unmanaged.
+      - Omit it (or give null) to leave the solicited policy unmanaged. Anything else must be
+        a non-empty dictionary of the suboptions below; C({}) is refused rather than read as
+        "enabled with every default".
       - Older clients (Windows XP before SP2) cannot receive offers when solicited Remote
         Assistance is disabled.
     type: dict

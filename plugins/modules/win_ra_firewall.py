@@ -92,6 +92,13 @@ options:
         are kept unexpanded. Paths compare case-insensitively; C(%WINDIR%) and
         C(%SystemRoot%) are different paths to this module.
       - Two entries for the same path are refused.
+      - One rule for a program path given here (entries already on the host are not judged
+        by it) refuses, naming the item, a UNC path (C(\\\\server\\share\\...),
+        C(//server/...)), a C(..) segment, a wildcard (C(*), C(?)), a control character and
+        the bidirectional controls U+200E, U+200F, U+061C, U+202A-U+202E and U+2066-U+2069,
+        because each makes the exception mean another program than it reads as.
+      - An entry (port or program) whose text is longer than 16,383 characters, the
+        registry's limit for the value name it is stored under, is refused.
       - Only with O(backend=policy).
     type: list
     elements: raw
@@ -100,6 +107,7 @@ options:
       - The firewall profiles to manage.
       - With O(backend=policy) V(domain) and V(standard); the default is both.
       - With O(backend=rules) V(domain), V(private) and V(public); the default is V(domain).
+      - Profile names match in any letter case (V(Domain) is V(domain)).
         A rule is enabled in the union of the profiles it already has and these.
     type: list
     elements: str
@@ -109,6 +117,9 @@ options:
       - The default is C(RemoteAssistance-DCOM-In-TCP-NoScope-Active) (TCP 135, RPCSS) and
         C(RemoteAssistance-RAServer-In-TCP-NoScope-Active) (raserver.exe), the rules Offer
         Remote Assistance needs.
+      - Each Name must be a string (numbers and lists are refused, never converted), without
+        spaces around it, at most 16,383 characters (Windows keeps a rule as a registry value
+        named after its ID). Names compare ignoring letter case.
       - Only with O(backend=rules).
     type: list
     elements: str

@@ -13,20 +13,32 @@ A helper is written `DOMAIN\\name`, as the Offer Remote Assistance policy stores
   domain name, and accepting both spellings of one domain would let
   ``CONTOSO\\x`` and ``contoso.com\\x`` sit in the list as two entries for one account;
 - the account name follows the Windows account-name rules (USER_INFO_0, sAMAccountName):
-  at most 256 characters (groups; user names are limited to 20, but a helper can be
-  either, so the longer limit applies), none of ``" / \\ [ ] : ; | = , + * ? < >``
-  nor control characters, not ending with a period, not made only of periods and
-  spaces. ``@`` is rejected too: ``DOMAIN\\user@domain`` mixes the down-level and the
+  at most 256 characters. The SAM-Account-Name attribute reference
+  (learn.microsoft.com/windows/win32/adschema/a-samaccountname) gives Range-Upper 256 and
+  asks for 20 characters or less for user accounts (earlier clients); groups may use the
+  full 256. A helper can be a user or a group and the controller cannot tell which, so the
+  longer limit applies and the host's SID lookup (`validate_helpers`) catches the rest.
+  The whole `DOMAIN\\name` (at most 15 + 1 + 256 characters) is also the RAUnsolicit value
+  name, well inside the registry's 16,383-character limit;
+- the account name holds none of ``" / \\ [ ] : ; | = , + * ? < >`` nor control
+  characters, does not end with a period and is not made only of periods and spaces. ``@`` is rejected too: ``DOMAIN\\user@domain`` mixes the down-level and the
   UPN forms, and the policy holds the down-level form;
 - input is never trimmed or re-cased: leading or trailing spaces are an error, so
   what the task says is exactly what the host gets;
-- helpers compare case-insensitively (SPEC "Comparison rules"); two entries that
-  differ only in case are rejected, naming both.
+- helpers compare case-insensitively by the registry's rule (ordinal_ignore_case); two
+  entries that differ only in case are rejected, naming both.
 """
 
 from __future__ import annotations
 
-from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import OptionError
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import (
+    OptionError,
+    OptionErrors,
+    check_each,
+)
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._registry_values import (
+    ordinal_ignore_case,
+)
 
 OPTION = "helpers"
 DOMAIN_MAX = 15
@@ -38,27 +50,36 @@ _NAME_FORBIDDEN = frozenset('"/\\[]:;|=,+*?<>@')
 def helper_key(helper: str) -> str:
     """The identity of a helper: account names compare case-insensitively.
 
-    casefold is the same folding the registry layer uses for value names, so a helper
-    and the RAUnsolicit value named after it always agree on identity.
+    The registry's own rule (ordinal_ignore_case), so a helper and the RAUnsolicit value
+    named after it always agree on identity: `CONTOSO\\STRASSE` and `CONTOSO\\straße` are
+    two helpers, as they are two values on the host.
     """
-    return helper.casefold()
+    return ordinal_ignore_case(helper)
 
 
 def validate_helpers(helpers: object, option: str = OPTION) -> tuple[str, ...]:
-    """Return the helpers unchanged after checking each one and the list as a whole."""
+    """Return the helpers unchanged after checking each one and the list as a whole.
+
+    Every bad helper is named in one OptionErrors, not only the first.
+    """
     if not isinstance(helpers, (list, tuple)):
         raise OptionError(option, helpers, "must be a list of DOMAIN\\name strings")
+    check_each(helpers, lambda helper: validate_helper(helper, option))
     seen: dict[str, str] = {}
+    duplicates = []
     for helper in helpers:
-        validate_helper(helper, option)
         key = helper_key(helper)
         if key in seen:
-            raise OptionError(
-                option,
-                helper,
-                f"duplicate of {seen[key]!r}: helper names compare case-insensitively",
+            duplicates.append(
+                OptionError(
+                    option,
+                    helper,
+                    f"duplicate of {seen[key]!r}: helper names compare case-insensitively",
+                )
             )
-        seen[key] = helper
+        seen.setdefault(key, helper)
+    if duplicates:
+        raise OptionErrors(duplicates)
     return tuple(helpers)
 
 

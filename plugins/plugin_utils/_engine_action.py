@@ -1,17 +1,25 @@
 # -*- coding: utf-8 -*-
 # Copyright: winra.remote_assistance contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The loop every module of this collection runs: validate, read, plan, apply, report.
+"""The loop every module of this collection runs: check, read, plan, apply, report.
 
-Internal use only. Subclasses (the action plugins) only wire options to the pure decision
-code in plugin_utils. Round trips are the cost that matters over WinRM, so the loop makes
-one engine run for a compliant host or in check mode, and two for a host that drifts.
-Bad input fails here, before any connection is made.
+Internal use only. A module is one or more declared parts (EnginePart: argument spec,
+validator, read request, desired state, result renderer); an action plugin only names them.
+A domain module (win_offer_ra, win_ra_firewall) is one part whose result is the task's
+result; the composite (win_remote_assistance) runs several parts under suboptions in the
+same loop: one `read` with the union of what they need, one plan, one compare-and-swap
+`apply`, so the whole standard lands or nothing does.
+
+Round trips are the cost that matters over WinRM: one engine run for a compliant host or
+in check mode, two for a host that drifts. Bad input fails here, every problem named at
+once, before any connection is made.
 """
 
 from __future__ import annotations
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import (
@@ -22,120 +30,237 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._gpo impor
     conflict_warning,
     conflicts,
 )
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._part_input import (
+    check_part,
+    render,
+)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._plan import (
+    RULE_PATH,
     CurrentState,
+    Plan,
     make_plan,
+)
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._registry_values import (
+    name_key,
+    path_key,
 )
 
 ENGINE = "winra.remote_assistance.win_ra_state"
 CONTRACT_VERSION = 1
 
 
+def _no_extra_keys(options, current) -> dict:
+    return {}
+
+
+@dataclass(frozen=True)
+class EnginePart:
+    """What one domain module declares; the loop does the rest.
+
+    validate(params) -> (options, warnings): domain checks after the argument spec; raises
+        OptionError (or OptionErrors naming every bad item).
+    read_request(options) -> {keys, accounts, firewall_rules}: what `read` must return.
+    desired(options, current) -> (wants, warnings): raises HostStateError when the host
+        cannot comply (checked before any write).
+    render(options, current) -> dict: the extra result keys (`result_keys`), null on failure.
+    """
+
+    argument_spec: dict
+    validate: Callable
+    read_request: Callable
+    desired: Callable
+    render: Callable = _no_extra_keys
+    result_keys: tuple = ()
+
+
+@dataclass
+class PartRun:
+    """One part in one task: its options once checked, its wants and result once planned."""
+
+    name: str | None
+    part: EnginePart
+    options: object = None
+    wants: tuple = ()
+    result: dict | None = None
+    warnings: list = field(default_factory=list)
+
+    def empty_result(self) -> dict:
+        result = {"changed": False, "drift": [], "gpo_conflicts": []}
+        result.update(dict.fromkeys(self.part.result_keys))
+        return result
+
+
+def merged_read_request(requests: list) -> dict:
+    """The union of the parts' read requests, first-seen order, repeats dropped (by the
+    registry's name rule), so that one `read` serves every part."""
+    merged = {"keys": [], "accounts": [], "firewall_rules": []}
+    for kind, identity in (
+        ("keys", path_key),
+        ("accounts", name_key),
+        ("firewall_rules", name_key),
+    ):
+        seen = set()
+        for request in requests:
+            for item in request.get(kind) or []:
+                if identity(item) not in seen:
+                    seen.add(identity(item))
+                    merged[kind].append(item)
+    return merged
+
+
+def combined_plan(plans: list) -> Plan:
+    """The parts' plans as one, for the one apply. Parts manage disjoint values and rules;
+    two parts changing the same one would make the apply's order decide, so refuse it."""
+    if len(plans) == 1:
+        return plans[0]
+    seen = set()
+    for change in (change for plan in plans for change in plan.changes):
+        place = path_key(change["path"]) if "path" in change else RULE_PATH
+        identity = (place, name_key(change["name"]))
+        if identity in seen:
+            raise ValueError(f"two parts change {identity}")
+        seen.add(identity)
+    return Plan(
+        [c for plan in plans for c in plan.changes],
+        [d for plan in plans for d in plan.drift],
+        [line for plan in plans for line in plan.before],
+        [line for plan in plans for line in plan.after],
+    )
+
+
 class EngineAction(ActionBase):
-    ARGUMENT_SPEC: dict = {}
-    # Keys extra_result() fills; present on every path, null when the task failed (the value
-    # would describe a state the host did not reach).
-    EXTRA_RESULT_KEYS: tuple = ()
+    """Base of every action plugin of this collection. A domain module sets PART."""
+
+    PART: EnginePart | None = None
     TRANSFERS_FILES = False
     _requires_connection = True
 
-    # -- what a subclass provides -------------------------------------------------------
-    def validate(self, params: dict) -> object:
-        """Domain checks after the argument spec; raise OptionError. Returns the options."""
-        raise NotImplementedError
+    # -- what a composite overrides ----------------------------------------------------------
+    def select_parts(self, args: dict) -> tuple[list, dict, dict]:
+        """The parts this task runs, their raw arguments by part name, the error labels."""
+        return [PartRun(None, self.PART)], {None: args}, {}
 
-    def read_request(self, options) -> dict:
-        """The `read` arguments: keys, accounts, firewall_rules."""
-        raise NotImplementedError
+    def top_level_errors(self, args: dict) -> list:
+        """Problems with options outside the parts, as OptionErrors; none for a single part."""
+        return []
 
-    def desired(self, options, current: CurrentState) -> list:
-        """The wants for this host; raise HostStateError when the host cannot comply."""
-        raise NotImplementedError
+    def cross_check(self, runs: list) -> list:
+        """Rules between parts, as OptionErrors; none for a single part."""
+        return []
 
-    def extra_result(self, options, current: CurrentState) -> dict:
-        return {}
+    def shape_result(self, result: dict, runs: list) -> dict:
+        """The task result from the parts' results (a single part: its result)."""
+        result.update(runs[0].result)
+        return result
 
-    # -- the loop -------------------------------------------------------------------------
+    # -- the loop -----------------------------------------------------------------------------
     def run(self, tmp=None, task_vars=None):
         self._supports_check_mode = True
         self._supports_async = False
         result = super().run(tmp, task_vars)
-        result.update(changed=False, drift=[], gpo_conflicts=[], engine_runs=0)
-        result.update(dict.fromkeys(self.EXTRA_RESULT_KEYS))
-        self._warnings = []
+        result.update(engine_runs=0)
 
-        validation = ArgumentSpecValidator(self.ARGUMENT_SPEC).validate(dict(self._task.args))
-        if validation.error_messages:
-            # The validator's messages already name the option and the value.
-            return self._failed(result, "Invalid options: " + "; ".join(validation.error_messages))
-        try:
-            options = self.validate(validation.validated_parameters)
-        except OptionError as err:
-            return self._failed(result, str(err))
+        runs, raws, labels = self.select_parts(dict(self._task.args))
+        for run in runs:
+            run.result = run.empty_result()
+        errors = list(self.top_level_errors(dict(self._task.args)))
+        for run in runs:
+            prefix = f"{run.name}." if run.name else ""
+            try:
+                run.options, run.warnings = check_part(run.part, raws[run.name], prefix)
+            except OptionError as err:
+                errors += err.errors
+        if not errors:
+            errors += self.cross_check(runs)
+        if errors:
+            return self._failed(result, runs, render(errors, labels))
 
         # policy_sources in the same read: knowing which values a GPO fights over costs no
         # extra round trip. A read of no registry keys (rules backend) has nothing a GPO
         # could set here, so it spares the host the Resultant Set of Policy query.
-        request = {"action": "read", **self.read_request(options)}
-        request["policy_sources"] = bool(request.get("keys"))
+        request = merged_read_request([run.part.read_request(run.options) for run in runs])
+        request = {"action": "read", **request, "policy_sources": bool(request["keys"])}
         read = self._engine(task_vars, request, result)
         if read.get("failed"):
-            return self._failed(result, f"Failed to read the host state: {read.get('msg')}", read)
+            message = f"Failed to read the host state: {read.get('msg')}"
+            return self._failed(result, runs, message, read)
         if read.get("contract_version") != CONTRACT_VERSION:
             return self._failed(
                 result,
+                runs,
                 f"Failed to read the host state: the engine speaks contract version "
                 f"{read.get('contract_version')!r}, this collection needs {CONTRACT_VERSION}",
             )
 
         current = CurrentState.from_read(read)
+        plans = []
         try:
-            wants = list(self.desired(options, current))
-            plan = make_plan(wants, current)
-            result.update(self.extra_result(options, current))
+            for run in runs:
+                wants, warnings = run.part.desired(run.options, current)
+                run.wants = tuple(wants)
+                run.warnings += warnings
+                plans.append(make_plan(run.wants, current))
+                run.result.update(run.part.render(run.options, current))
+            whole = combined_plan(plans)
         except HostStateError as err:
-            return self._failed(result, str(err))
+            return self._failed(result, runs, str(err))
 
         # A GPO that sets a value differently wins at its next refresh: converge anyway (it is
         # what the task asks), but say so, in check mode too, so the conflict gets resolved.
-        result["gpo_conflicts"] = conflicts(wants, read.get("policy_sources"))
-        for conflict in result["gpo_conflicts"]:
-            self.warn(conflict_warning(conflict))
-
-        result["drift"] = plan.drift
-        result["changed"] = bool(plan.changes)
+        for run, plan in zip(runs, plans, strict=True):
+            run.result["gpo_conflicts"] = conflicts(run.wants, read.get("policy_sources"))
+            run.warnings += [conflict_warning(c) for c in run.result["gpo_conflicts"]]
+            run.result["drift"] = plan.drift
+            run.result["changed"] = bool(plan.changes)
+            if self._task.diff:
+                run.result["diff"] = plan.diff
+        result["changed"] = bool(whole.changes)
         if self._task.diff:
-            result["diff"] = plan.diff
-        if not plan.changes or self._task.check_mode:
-            return self._finish(result)
+            result["diff"] = whole.diff
+        if not whole.changes or self._task.check_mode:
+            return self._finish(result, runs)
 
-        applied = self._engine(task_vars, {"action": "apply", "changes": plan.changes}, result)
+        applied = self._engine(task_vars, {"action": "apply", "changes": whole.changes}, result)
         if applied.get("failed"):
             # A refused or rolled-back apply leaves the host as it was read.
-            result["changed"] = applied.get("error") == "rollback_failed"
-            message = f"Failed to apply {len(plan.changes)} change(s): {applied.get('msg')}"
-            return self._failed(result, message, applied)
-        return self._finish(result)
+            changed = applied.get("error") == "rollback_failed"
+            for run in runs:
+                run.result["changed"] = changed and run.result["changed"]
+            result["changed"] = changed
+            message = f"Failed to apply {len(whole.changes)} change(s): {applied.get('msg')}"
+            return self._failed(result, runs, message, applied, keep_drift=True)
+        return self._finish(result, runs)
 
-    # -- helpers ----------------------------------------------------------------------------
-    def warn(self, message: str) -> None:
-        self._warnings.append(message)
-
+    # -- helpers ------------------------------------------------------------------------------
     def _engine(self, task_vars, module_args: dict, result: dict) -> dict:
         result["engine_runs"] += 1
         return self._execute_module(
             module_name=ENGINE, module_args=module_args, task_vars=task_vars
         )
 
-    def _failed(self, result: dict, message: str, engine_result: dict | None = None) -> dict:
+    def _failed(
+        self,
+        result: dict,
+        runs: list,
+        message: str,
+        engine_result: dict | None = None,
+        keep_drift: bool = False,
+    ) -> dict:
         result.update(failed=True, msg=message)
-        result.update(dict.fromkeys(self.EXTRA_RESULT_KEYS))
+        for run in runs:
+            # Extra keys describe the state the host would reach; it did not reach it.
+            run.result.update(dict.fromkeys(run.part.result_keys))
+            if not keep_drift:
+                run.result.update(drift=[], changed=False)
         for key in ("error", "conflicts", "rolled_back"):
             if engine_result and key in engine_result:
                 result[key] = engine_result[key]
-        return self._finish(result)
+        result.setdefault("changed", False)
+        return self._finish(result, runs)
 
-    def _finish(self, result: dict) -> dict:
-        if self._warnings:
-            result["warnings"] = list(result.get("warnings", [])) + self._warnings
+    def _finish(self, result: dict, runs: list) -> dict:
+        result = self.shape_result(result, runs)
+        warnings = [warning for run in runs for warning in run.warnings]
+        if warnings:
+            result["warnings"] = list(result.get("warnings", [])) + warnings
         return result

@@ -36,6 +36,10 @@ from dataclasses import dataclass
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import OptionError
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._registry_values import (
+    MAX_VALUE_NAME,
+    ordinal_ignore_case,
+)
 
 ANY_SCOPE = "*"
 LOCAL_SUBNET = "LocalSubNet"
@@ -72,7 +76,7 @@ class ProgramEntry:
 
     @property
     def identity(self) -> tuple:
-        return ("program", self.path.casefold())
+        return ("program", ordinal_ignore_case(self.path))
 
 
 # -- formatting -----------------------------------------------------------------------------
@@ -195,18 +199,69 @@ def port_from_option(value, option: str) -> PortEntry:
 
 def program_from_option(value, option: str) -> ProgramEntry:
     """Parse one `programs` element; `option` is its label, e.g. `programs[0]`."""
-    return _from_option(value, option, parse_program, program_from_dict)
+    entry = _from_option(value, option, parse_program, program_from_dict)
+    problem = program_path_problem(entry.path)
+    if problem:
+        raise OptionError(option, value, problem)
+    return entry
+
+
+def program_path_problem(path: str) -> str | None:
+    """The one rule for program paths a task asks for (entries read from a host are not
+    judged by it): refused, never only warned about, because each of these makes the
+    exception mean something other than what it reads as.
+
+    - a UNC path (`\\\\server\\share\\x.exe`, `//server/...`): it opens the host to a
+      program anyone with write access to the share controls;
+    - a `..` segment: the entry names another file than its text suggests, and the
+      policy compares paths as strings, so it would never match the canonical path;
+    - `*` or `?`: the policy list has no wildcards; the entry would match no program;
+    - control characters and the bidirectional controls (U+200E, U+200F, U+061C,
+      U+202A-U+202E, U+2066-U+2069): they make a path display as a different one.
+    """
+    if path.startswith(("\\\\", "//")):
+        return f"the program path {path!r} is a UNC path: name a program on a local disk"
+    if ".." in re.split(r"[\\/]", path):
+        return f"the program path {path!r} holds a '..' segment: give the path without it"
+    wildcard = next((char for char in path if char in "*?"), None)
+    if wildcard:
+        return f"the program path {path!r} holds the wildcard {wildcard!r}: give one program"
+    hidden = next((char for char in path if _is_hidden_control(char)), None)
+    if hidden:
+        return (
+            f"the program path {path!r} holds the control character U+{ord(hidden):04X}, "
+            "which makes it display as another path"
+        )
+    return None
+
+
+_BIDI_CONTROLS = frozenset([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def _is_hidden_control(char: str) -> bool:
+    code = ord(char)
+    return code < 32 or code == 127 or code in _BIDI_CONTROLS
 
 
 def _from_option(value, option, parse_text, parse_dict):
     try:
         if isinstance(value, str):
-            return parse_text(value)
-        if isinstance(value, dict):
-            return parse_dict(value)
-        raise MalformedEntry("must be a string or a dict")
+            entry = parse_text(value)
+        elif isinstance(value, dict):
+            entry = parse_dict(value)
+        else:
+            raise MalformedEntry("must be a string or a dict")
     except MalformedEntry as err:
         raise OptionError(option, value, str(err)) from err
+    # The entry's text is also the name of its registry value.
+    if len(format_entry(entry)) > MAX_VALUE_NAME:
+        raise OptionError(
+            option,
+            f"{format_entry(entry)[:40]}...",
+            f"the entry is longer than {MAX_VALUE_NAME} characters, the registry's limit "
+            "for the value name it is stored under",
+        )
+    return entry
 
 
 # -- fields ------------------------------------------------------------------------------------

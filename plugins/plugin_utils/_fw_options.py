@@ -12,7 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import OptionError
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import (
+    Collected,
+    OptionError,
+    OptionErrors,
+    check_each,
+)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fw_grammar import (
     port_from_option,
     program_from_option,
@@ -55,23 +60,35 @@ class FirewallOptions:
 
 
 def validate(params: dict) -> FirewallOptions:
-    """`params` as the argument spec validated them."""
+    """`params` as the argument spec validated them. Every problem is named at once."""
     backend = params["backend"]
-    profiles = _profiles(backend, params.get("profiles"))
+    collected = Collected()
+    profiles = collected.check(_profiles, backend, params.get("profiles"))
     if backend == "rules":
         for option in ("ports", "programs"):
             if params.get(option) is not None:
-                raise OptionError(option, params[option], "applies to backend=policy only")
+                collected.errors.append(
+                    OptionError(option, params[option], "applies to backend=policy only")
+                )
         if params.get("exclusive"):
-            raise OptionError("exclusive", True, "applies to backend=policy only")
-        return FirewallOptions(
-            "rules", params["state"], profiles, rules=_rules(params.get("rules"))
-        )
+            collected.errors.append(
+                OptionError("exclusive", True, "applies to backend=policy only")
+            )
+        rules = collected.check(_rules, params.get("rules"))
+        collected.raise_any()
+        return FirewallOptions("rules", params["state"], profiles, rules=rules)
     if params.get("rules") is not None:
-        raise OptionError("rules", params["rules"], "applies to backend=rules only")
+        collected.errors.append(
+            OptionError("rules", params["rules"], "applies to backend=rules only")
+        )
     defaults = preset(params["preset"])
-    ports = _entries("ports", params.get("ports"), defaults.ports, port_from_option)
-    programs = _entries("programs", params.get("programs"), defaults.programs, program_from_option)
+    ports = collected.check(
+        _entries, "ports", params.get("ports"), defaults.ports, port_from_option
+    )
+    programs = collected.check(
+        _entries, "programs", params.get("programs"), defaults.programs, program_from_option
+    )
+    collected.raise_any()
     return FirewallOptions(
         "policy",
         params["state"],
@@ -83,20 +100,25 @@ def validate(params: dict) -> FirewallOptions:
 
 
 def _profiles(backend: str, given) -> tuple:
+    """Profile names are matched case-insensitively (`Domain` is `domain`), for the module
+    and the role alike: both come through here."""
     if given is None:
         return DEFAULT_PROFILES[backend]
     allowed = PROFILES[backend]
     if not given:
         raise OptionError("profiles", given, "must name at least one profile")
-    chosen = set()
-    for index, profile in enumerate(given):
-        if profile.lower() not in allowed:
-            raise OptionError(
-                f"profiles[{index}]",
-                profile,
-                f"backend={backend} knows the profiles {', '.join(allowed)}",
-            )
-        chosen.add(profile.lower())
+    unknown = [
+        OptionError(
+            f"profiles[{index}]",
+            profile,
+            f"backend={backend} knows the profiles {', '.join(allowed)}",
+        )
+        for index, profile in enumerate(given)
+        if profile.lower() not in allowed
+    ]
+    if unknown:
+        raise OptionErrors(unknown)
+    chosen = {profile.lower() for profile in given}
     return tuple(profile for profile in allowed if profile in chosen)
 
 
@@ -109,20 +131,25 @@ def _rules(given) -> tuple:
 
 
 def _entries(option: str, given, defaults: tuple, parse) -> tuple:
+    """Every element parsed; every bad one (and every repeat) named in one error."""
     if given is None:
         return defaults
-    entries: list = []
+    entries = check_each(enumerate(given), lambda item: parse(item[1], f"{option}[{item[0]}]"))
     seen: dict = {}
-    for index, value in enumerate(given):
-        label = f"{option}[{index}]"
-        entry = parse(value, label)
+    repeats = []
+    for index, (value, entry) in enumerate(zip(given, entries, strict=True)):
         if entry.identity in seen:
             # Windows would combine the two and let Disabled win: refuse the ambiguity.
-            raise OptionError(
-                label, value, f"same {_identity_text(entry)} as {option}[{seen[entry.identity]}]"
+            repeats.append(
+                OptionError(
+                    f"{option}[{index}]",
+                    value,
+                    f"same {_identity_text(entry)} as {option}[{seen[entry.identity]}]",
+                )
             )
-        seen[entry.identity] = index
-        entries.append(entry)
+        seen.setdefault(entry.identity, index)
+    if repeats:
+        raise OptionErrors(repeats)
     return tuple(entries)
 
 

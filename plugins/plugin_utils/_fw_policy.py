@@ -32,6 +32,9 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._plan impo
     WantAbsent,
     WantValue,
 )
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._registry_values import (
+    name_key,
+)
 
 POLICY_ROOT = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\WindowsFirewall"
 PROFILE_KEYS = {"domain": "DomainProfile", "standard": "StandardProfile"}
@@ -104,9 +107,9 @@ def _present(profile, kind, entries, exclusive, current, result) -> None:
 
     # Every other value: overwritten by one of ours, conflicting, foreign or malformed.
     identities = {entry.identity for entry in entries}
-    overwritten = {text.casefold() for text in written}
+    overwritten = {name_key(text) for text in written}
     for value in values:
-        if value in kept or value.name.casefold() in overwritten:
+        if value in kept or name_key(value.name) in overwritten:
             continue
         try:
             parsed = _parse_value(kind, value)
@@ -133,8 +136,8 @@ def _kept_and_written(ours: dict, values) -> tuple:
     while True:
         kept_data = {value.data for value in kept}
         written = [text for text in ours if text not in kept_data]
-        clashing = {text.casefold() for text in written}
-        still_kept = [value for value in kept if value.name.casefold() not in clashing]
+        clashing = {name_key(text) for text in written}
+        still_kept = [value for value in kept if name_key(value.name) not in clashing]
         if len(still_kept) == len(kept):
             return kept, written
         kept = still_kept

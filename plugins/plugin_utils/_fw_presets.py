@@ -11,6 +11,7 @@ Windows 7 and later (SPEC "Modern Windows").
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fw_grammar import (
     parse_port,
@@ -65,7 +66,9 @@ def preset_strings(name: str) -> tuple:
     return _ENTRIES[name]
 
 
+@cache
 def preset(name: str) -> Preset:
+    """Parsed once per process: every host of a play asks for the same presets."""
     ports, programs = _ENTRIES[name]
     return Preset(
         tuple(parse_port(text) for text in ports),

@@ -20,10 +20,15 @@ from __future__ import annotations
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import (
     HostStateError,
     OptionError,
+    check_each,
 )
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._plan import (
     CurrentState,
     WantRule,
+)
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._registry_values import (
+    MAX_VALUE_NAME,
+    ordinal_ignore_case,
 )
 
 REMOTE_ASSISTANCE_GROUP = "@FirewallAPI.dll,-33002"
@@ -50,17 +55,31 @@ def rules_wants(options, current: CurrentState) -> list:
 
 
 def rule_names(option: str, given) -> tuple:
-    """Rule Names as given, checked: none blank or with spaces around it (a Name is an ID,
-    matched exactly), repeats that differ only in case dropped."""
-    names: list = []
-    for index, name in enumerate(given):
-        if not name.strip() or name != name.strip():
-            raise OptionError(
-                f"{option}[{index}]", name, "must be a rule Name (ID) without spaces around it"
-            )
-        if name.casefold() not in (known.casefold() for known in names):
-            names.append(name)
-    return tuple(names)
+    """Rule Names as given, checked; every bad one is named in one error.
+
+    A Name is an ID matched exactly: a string, not blank, without spaces around it, and no
+    longer than a registry value name (MAX_VALUE_NAME): Windows keeps each rule as a value
+    named after its ID under the FirewallRules key of the firewall policy. Numbers, lists
+    and other non-strings are refused, never converted. Repeats that differ only in case
+    are dropped (ordinal_ignore_case, the registry's rule).
+    """
+    if not isinstance(given, (list, tuple)):
+        raise OptionError(option, given, "must be a list of rule Names (strings)")
+    checked = check_each(enumerate(given), lambda item: _rule_name(f"{option}[{item[0]}]", item[1]))
+    names: dict = {}
+    for name in checked:
+        names.setdefault(ordinal_ignore_case(name), name)
+    return tuple(names.values())
+
+
+def _rule_name(label: str, name) -> str:
+    if not isinstance(name, str):
+        raise OptionError(label, name, "must be a string rule Name (ID)")
+    if not name.strip() or name != name.strip():
+        raise OptionError(label, name, "must be a rule Name (ID) without spaces around it")
+    if len(name) > MAX_VALUE_NAME:
+        raise OptionError(label, f"{name[:40]}...", f"is longer than {MAX_VALUE_NAME} characters")
+    return name
 
 
 def check_usable_rule(name: str, rule: dict | None) -> None:
@@ -72,7 +91,7 @@ def check_usable_rule(name: str, rule: dict | None) -> None:
             " Remote-Assistance feature first); no replacement rule is created."
         )
     group = rule.get("group")
-    if (group or "").casefold() != REMOTE_ASSISTANCE_GROUP.casefold():
+    if ordinal_ignore_case(group or "") != ordinal_ignore_case(REMOTE_ASSISTANCE_GROUP):
         raise HostStateError(
             f"Failed to change firewall rule '{name}': its group is {group!r}, not the"
             f" Remote Assistance group '{REMOTE_ASSISTANCE_GROUP}'; a rule of another"

@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._accounts import (
     validate_helpers,
 )
-from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import OptionError
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import (
+    Collected,
+    OptionError,
+)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fw_rules import rule_names
 
 STATES = ("enabled", "disabled", "absent")
@@ -79,18 +82,28 @@ def validate_options(params: dict) -> tuple[OfferOptions, list[str]]:
     `params` are the spec-validated parameters. Raises OptionError naming the option
     and the value; nothing has reached the host at that point.
     """
-    helpers = validate_helpers(params.get("helpers") or [])
+    collected = Collected()
+    helpers = collected.check(validate_helpers, params.get("helpers") or [], fallback=())
+    solicited = collected.check(_solicited, params.get("solicited"))
+    rules = collected.check(
+        rule_names, "require_firewall_rules", params.get("require_firewall_rules") or []
+    )
+    choices = {
+        name: collected.check(_choice, params, name, allowed, default)
+        for name, allowed, default in (
+            ("state", STATES, "enabled"),
+            ("permission", PERMISSIONS, "view"),
+            ("helpers_mode", HELPERS_MODES, "exact"),
+        )
+    }
+    collected.raise_any()
     options = OfferOptions(
-        state=_choice(params, "state", STATES, "enabled"),
-        permission=_choice(params, "permission", PERMISSIONS, "view"),
         helpers=helpers,
-        helpers_mode=_choice(params, "helpers_mode", HELPERS_MODES, "exact"),
         validate_helpers=bool(params.get("validate_helpers", False)),
         dcom=bool(params.get("dcom", True)),
-        solicited=_solicited(params.get("solicited")),
-        require_firewall_rules=rule_names(
-            "require_firewall_rules", params.get("require_firewall_rules") or []
-        ),
+        solicited=solicited,
+        require_firewall_rules=rules,
+        **choices,
     )
     return options, _warnings(options)
 

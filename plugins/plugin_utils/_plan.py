@@ -71,14 +71,14 @@ class CurrentState:
         return self.key(path).get(name)
 
     def sid(self, account: str) -> str | None:
-        wanted = account.casefold()
+        wanted = name_key(account)
         for name, sid in self.accounts.items():
-            if name.casefold() == wanted:
+            if name_key(name) == wanted:
                 return sid
         return None
 
     def rule(self, name: str) -> dict | None:
-        return self.rules.get(name.casefold())
+        return self.rules.get(name_key(name))
 
     @classmethod
     def from_read(cls, result: dict) -> CurrentState:
@@ -87,7 +87,7 @@ class CurrentState:
             snapshot = KeySnapshot.from_json(key)
             keys[path_key(snapshot.path)] = snapshot
         accounts = {item["name"]: item.get("sid") for item in result.get("accounts") or []}
-        rules = {rule["name"].casefold(): rule for rule in result.get("firewall_rules") or []}
+        rules = {name_key(rule["name"]): rule for rule in result.get("firewall_rules") or []}
         return cls(keys, dict(result.get("facts") or {}), accounts, rules)
 
 
@@ -119,7 +119,7 @@ def _deduplicated(wants: Iterable) -> list:
     ordered = []
     for want in wants:
         if isinstance(want, WantRule):
-            identity = (RULE_PATH, want.name.casefold())
+            identity = (RULE_PATH, name_key(want.name))
         else:
             identity = (path_key(want.path), name_key(want.name))
         if identity in seen:

@@ -11,10 +11,14 @@ a list of strings for REG_MULTI_SZ, lowercase hex for REG_BINARY.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 REG_TYPES = ("REG_SZ", "REG_EXPAND_SZ", "REG_DWORD", "REG_QWORD", "REG_MULTI_SZ", "REG_BINARY")
 _UINT_MAX = {"REG_DWORD": 0xFFFFFFFF, "REG_QWORD": 0xFFFFFFFFFFFFFFFF}
 _HIVE_PREFIXES = ("HKEY_LOCAL_MACHINE\\", "HKLM:\\", "HKLM\\")
+# "Registry element size limits" (learn.microsoft.com/windows/win32/sysinfo/
+# registry-element-size-limits): a value name holds at most 16,383 characters.
+MAX_VALUE_NAME = 16383
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class RegValue:
         return {"type": self.type, "data": self.data}
 
 
+@lru_cache(maxsize=4096)
 def normalise_path(path: str) -> str:
     """Return `HKLM:\\<subkey>` without a trailing backslash; reject other hives."""
     text = path.strip()
@@ -37,13 +42,42 @@ def normalise_path(path: str) -> str:
     raise ValueError(f"registry path {path!r} is not under HKLM")
 
 
+def ordinal_ignore_case(text: str) -> str:
+    """The identity under which Windows compares registry key and value names.
+
+    The registry compares names ordinally, ignoring case by mapping each UTF-16 code unit
+    to upper case on its own (RtlUpcaseUnicodeChar), never by Unicode case folding: `STRASSE`
+    and `straße` are two names (casefold() would make them one, as `ß` folds to `ss`),
+    while `Bob` and `BOB` are one. A character whose upper case is more than one character
+    (`ß`, ligatures) has no single-character mapping and stays as it is. Every name
+    comparison of this collection (value names, key paths, helpers, firewall rule Names)
+    goes through this one function.
+    """
+    if text.isascii():
+        # Every name this collection writes is ASCII; upper() maps it one to one, fast.
+        return text.upper()
+    return _non_ascii_key(text)
+
+
+@lru_cache(maxsize=4096)
+def _non_ascii_key(text: str) -> str:
+    return "".join(_upper_char(char) for char in text)
+
+
+def _upper_char(char: str) -> str:
+    upper = char.upper()
+    return upper if len(upper) == 1 else char
+
+
+@lru_cache(maxsize=4096)
 def path_key(path: str) -> str:
     """Key for looking a path up: Windows compares key names case-insensitively."""
-    return normalise_path(path).casefold()
+    return ordinal_ignore_case(normalise_path(path))
 
 
 def name_key(name: str) -> str:
-    return name.casefold()
+    """Key for looking a value name up (see ordinal_ignore_case)."""
+    return ordinal_ignore_case(name)
 
 
 def valid_data(reg_type: str, data: object) -> bool:

@@ -39,6 +39,15 @@ KB_PROGRAMS = (
     "%WINDIR%\\PCHealth\\HelpCtr\\Binaries\\Helpctr.exe:*:Enabled:"
     "Remote Assistance \u2013 Windows Messenger and Voice",
 )
+# The built-in rules Offer RA needs, by Name, and the role variables that select them.
+OFFER_RA_RULES = (
+    "RemoteAssistance-DCOM-In-TCP-NoScope-Active",
+    "RemoteAssistance-RAServer-In-TCP-NoScope-Active",
+)
+RULES_MODE = {
+    "offer_remote_assistance_firewall_backend": "rules",
+    "offer_remote_assistance_firewall_profiles": ["domain"],
+}
 # Remote Desktop policy values that share the Terminal Services key (SPEC: never touched).
 UNRELATED_TS = ("fDenyTSConnections", "MaxIdleTime", "fPromptForPassword")
 

@@ -72,8 +72,8 @@ def test_site_converges_every_spec_value_and_a_second_run_writes_nothing(lab, tm
     for name in lab.names:
         assert second.recap[name]["changed"] == 0, name
         assert writes(counters[name]) == 0, name
-        # One read per module and no apply: a compliant host costs one run per module.
-        assert engine_runs(counters[name]) == (2, 0), name
+        # One read and no apply: a compliant host costs one engine run for the whole standard.
+        assert engine_runs(counters[name]) == (1, 0), name
 
 
 def test_check_mode_on_fresh_hosts_reports_changes_and_writes_nothing(lab, tmp_path):
@@ -89,7 +89,7 @@ def test_check_mode_on_fresh_hosts_reports_changes_and_writes_nothing(lab, tmp_p
     counters = lab.client.counters()
     for name in lab.names:
         assert writes(counters[name]) == 0, name
-        assert engine_runs(counters[name]) == (0, 2), name
+        assert engine_runs(counters[name]) == (0, 1), name
         assert lab.client.registry(name) == before[name]
 
 
@@ -119,10 +119,9 @@ def test_audit_of_converged_hosts_reports_no_drift_and_writes_nothing(lab, tmp_p
     for name, record in records_by_host(report).items():
         assert record["status"] == "compliant", record
         assert record["drift"] == []
-        assert record["engine_runs"] == {"win_offer_ra": 1, "win_ra_firewall": 1}
         assert writes(counters[name]) == 0
-        # Exactly one engine run per module, both in check mode.
-        assert engine_runs(counters[name]) == (0, 2)
+        # Exactly one engine run for the whole standard, in check mode.
+        assert engine_runs(counters[name]) == (0, 1)
         assert lab.client.registry(name) == converged[name]
     assert f"{HOSTS} hosts: 0 failed, 0 unreachable, 0 drifted, {HOSTS} compliant." in markdown
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 from e2e_support import (
+    OFFER_RA_RULES,
+    RULES_MODE,
     engine_runs,
     rules_by_name,
     run_playbook,
@@ -14,15 +16,6 @@ from e2e_support import (
 )
 
 pytestmark = pytest.mark.e2e
-
-OFFER_RA_RULES = (
-    "RemoteAssistance-DCOM-In-TCP-NoScope-Active",
-    "RemoteAssistance-RAServer-In-TCP-NoScope-Active",
-)
-RULES_MODE = {
-    "offer_remote_assistance_firewall_backend": "rules",
-    "offer_remote_assistance_firewall_profiles": ["domain"],
-}
 
 
 @pytest.fixture(scope="module")
@@ -45,22 +38,57 @@ def fresh_hosts(lab):
         ),
         (
             {"offer_remote_assistance_helpers": []},
-            ["offer_remote_assistance_helpers must name at least one", "got []"],
+            ["option 'offer_remote_assistance_helpers': []: must name at least one"],
         ),
         (
             {**RULES_MODE, "offer_remote_assistance_firewall_profiles": ["standard"]},
             [
-                'offer_remote_assistance_firewall_profiles [\\"standard\\"] is not valid',
-                "offer_remote_assistance_firewall_backend 'rules'",
+                "option 'offer_remote_assistance_firewall_profiles[0]': 'standard'",
+                "backend=rules knows the profiles domain, private, public",
             ],
         ),
-        # Helper syntax is the module's knowledge: its message names its option.
         (
             {"offer_remote_assistance_helpers": ["Helpdesk"]},
-            ["Invalid value for option 'helpers': 'Helpdesk'"],
+            ["Invalid value for option 'offer_remote_assistance_helpers': 'Helpdesk'"],
+        ),
+        # Every problem at once, each named after its variable: two bad helpers, a firewall
+        # entry and Solicited RA (before: only the first, and the firewall after a write).
+        (
+            {
+                "offer_remote_assistance_helpers": ["Helpdesk", "CONTOSO\\ok", "Tier2"],
+                "offer_remote_assistance_firewall_ports": ["70000:TCP:*:Enabled:x"],
+                "offer_remote_assistance_solicited": {"max_ticket_expiry": 500},
+            },
+            [
+                "option 'offer_remote_assistance_helpers': 'Helpdesk'",
+                "option 'offer_remote_assistance_helpers': 'Tier2'",
+                "option 'offer_remote_assistance_firewall_ports[0]': '70000:TCP:*:Enabled:x'",
+                "option 'offer_remote_assistance_solicited.max_ticket_expiry': 500",
+            ],
+        ),
+        (
+            {"offer_remote_assistance_solicited": {}},
+            ["option 'offer_remote_assistance_solicited': {}"],
+        ),
+        (
+            {**RULES_MODE, "offer_remote_assistance_firewall_rules": [42]},
+            ["option 'offer_remote_assistance_firewall_rules[0]': 42"],
+        ),
+        (
+            {"offer_remote_assistance_firewall_programs": ["\\\\srv\\s\\x.exe:*:Enabled:x"]},
+            ["option 'offer_remote_assistance_firewall_programs[0]'", "UNC path"],
         ),
     ],
-    ids=["permission-choice", "empty-helpers", "profiles-for-backend", "helper-syntax"],
+    ids=[
+        "permission-choice",
+        "empty-helpers",
+        "profiles-for-backend",
+        "helper-syntax",
+        "all-at-once",
+        "empty-solicited",
+        "rule-name-number",
+        "unc-program",
+    ],
 )
 def test_bad_input_fails_before_any_host_is_contacted(lab, tmp_path, extra_vars, named):
     run = run_playbook("site.yml", lab.inventory, tmp_path, extra_vars=extra_vars)
@@ -137,8 +165,22 @@ def test_server_without_remote_assistance_fails_clearly_and_writes_nothing(lab, 
     after = lab.client.host(host)["state"]
     assert after["firewall_writes"] == 0
     assert after["firewall_rules"] == before["firewall_rules"], "no replacement rule"
-    # The policy task's preflight failed the host: nothing at all was written, not even
-    # the policy, and only that one engine run (the read) reached the host.
+    # One read covers policy and rules: the missing rule fails the host before anything
+    # is written, not even the policy, and only that one engine run reached the host.
     assert after["registry"] == before["registry"]
     assert writes(lab.client.counters()[host]) == 0
     assert lab.client.counters()[host]["module_runs_total"] == 1
+
+
+def test_profile_names_in_any_case_mean_the_same_in_the_role(lab, tmp_path):
+    host = lab.by_profile("fresh")[0]
+    mixed = {"offer_remote_assistance_firewall_profiles": ["Domain", "STANDARD"]}
+
+    run = run_playbook("site.yml", lab.inventory, tmp_path, extra_vars=mixed, limit=host)
+
+    assert run.returncode == 0, run.output[-4000:]
+    registry = lab.client.registry(host)
+    assert all(
+        value_in(registry, path, value_name) == value
+        for (path, value_name), value in standard_values().items()
+    )

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils import (
+    _composite,
     _fw_options,
     _offer_options,
 )
@@ -26,6 +27,7 @@ def _documented_options(module: str) -> set[str]:
     [
         ("win_offer_ra", _offer_options.ARGUMENT_SPEC),
         ("win_ra_firewall", _fw_options.ARGUMENT_SPEC),
+        ("win_remote_assistance", _composite.ARGUMENT_SPEC),
     ],
 )
 def test_architecture_doc_lists_every_option(module, spec):

@@ -177,8 +177,8 @@ def test_documented_options_match_the_argument_spec():
     from ansible_collections.winra.remote_assistance.plugins.modules import win_ra_firewall
 
     documented = yaml.safe_load(win_ra_firewall.DOCUMENTATION)["options"]
-    assert set(documented) == set(ActionModule.ARGUMENT_SPEC)
-    for name, spec in ActionModule.ARGUMENT_SPEC.items():
+    assert set(documented) == set(ActionModule.PART.argument_spec)
+    for name, spec in ActionModule.PART.argument_spec.items():
         doc = documented[name]
         assert doc["type"] == spec["type"], name
         assert doc.get("choices") == spec.get("choices"), name

@@ -7,6 +7,7 @@ import pytest
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_action import (
     ENGINE,
     EngineAction,
+    EnginePart,
 )
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import (
     HostStateError,
@@ -17,23 +18,27 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._plan impo
 OLE = "HKLM:\\SOFTWARE\\Microsoft\\Ole"
 
 
+def _validate(params):
+    if params["flag"] == "bad":
+        raise OptionError("flag", params["flag"], "is bad on purpose")
+    return params, []
+
+
+def _desired(options, current):
+    if options["flag"] == "refuse":
+        raise HostStateError("this host cannot comply")
+    return [WantValue("dcom", OLE, "EnableDCOM", "REG_SZ", options["flag"])], []
+
+
 class ActionModule(EngineAction):
-    ARGUMENT_SPEC = {
-        "flag": {"type": "str", "default": "Y", "choices": ["Y", "N", "bad", "refuse"]},
-    }
-
-    def validate(self, params):
-        if params["flag"] == "bad":
-            raise OptionError("flag", params["flag"], "is bad on purpose")
-        return params
-
-    def read_request(self, options):
-        return {"keys": [OLE]}
-
-    def desired(self, options, current):
-        if options["flag"] == "refuse":
-            raise HostStateError("this host cannot comply")
-        return [WantValue("dcom", OLE, "EnableDCOM", "REG_SZ", options["flag"])]
+    PART = EnginePart(
+        argument_spec={
+            "flag": {"type": "str", "default": "Y", "choices": ["Y", "N", "bad", "refuse"]},
+        },
+        validate=_validate,
+        read_request=lambda options: {"keys": [OLE]},
+        desired=_desired,
+    )
 
 
 @pytest.fixture
@@ -53,6 +58,8 @@ def test_compliant_host_costs_one_engine_run(run_action, engine_with):
     assert engine.calls[0]["module_args"] == {
         "action": "read",
         "keys": [OLE],
+        "accounts": [],
+        "firewall_rules": [],
         "policy_sources": True,
     }
     assert result["changed"] is False and result["drift"] == [] and result["engine_runs"] == 1

@@ -19,6 +19,9 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._plan impo
     WantRule,
     make_plan,
 )
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._registry_values import (
+    name_key,
+)
 
 DCOM = "RemoteAssistance-DCOM-In-TCP-NoScope-Active"
 RASERVER = "RemoteAssistance-RAServer-In-TCP-NoScope-Active"
@@ -62,7 +65,7 @@ def apply(state: CurrentState, changes) -> CurrentState:
     rules = {name: dict(r) for name, r in state.rules.items()}
     for change in changes:
         assert change["op"] == "set_rule"
-        target = rules[change["name"].casefold()]
+        target = rules[name_key(change["name"])]
         assert {"enabled": target["enabled"], "profiles": target["profiles"]} == change["expect"]
         target.update(enabled=change["enabled"], profiles=change["profiles"])
     return CurrentState(rules=rules)

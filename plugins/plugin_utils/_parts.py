@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+# Copyright: winra.remote_assistance contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The domain modules' parts, declared once: win_offer_ra and win_ra_firewall run one each,
+win_remote_assistance runs both in one engine run. Internal use only."""
+
+from __future__ import annotations
+
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils import (
+    _fw_options,
+    _offer_options,
+)
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils import (
+    _offer_policy as offer_policy,
+)
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_action import (
+    EnginePart,
+)
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fw_policy import (
+    policy_wants,
+    read_keys,
+)
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fw_rules import (
+    rules_wants,
+)
+
+
+def _offer_read(options) -> dict:
+    return {
+        "keys": offer_policy.keys_to_read(options),
+        "accounts": offer_policy.accounts_to_resolve(options),
+        "firewall_rules": list(options.require_firewall_rules),
+    }
+
+
+OFFER = EnginePart(
+    argument_spec=_offer_options.ARGUMENT_SPEC,
+    validate=_offer_options.validate_options,
+    read_request=_offer_read,
+    desired=lambda options, current: (offer_policy.desired(options, current), []),
+    render=lambda options, current: {"helpers": offer_policy.resulting_helpers(options, current)},
+    result_keys=("helpers",),
+)
+
+
+def _firewall_read(options) -> dict:
+    if options.backend == "rules":
+        return {"keys": [], "accounts": [], "firewall_rules": list(options.rules)}
+    return {"keys": read_keys(options.profiles), "accounts": [], "firewall_rules": []}
+
+
+def _firewall_desired(options, current) -> tuple:
+    if options.backend == "rules":
+        return rules_wants(options, current), []
+    wanted = policy_wants(options, current)
+    return wanted.wants, wanted.warnings
+
+
+FIREWALL = EnginePart(
+    argument_spec=_fw_options.ARGUMENT_SPEC,
+    validate=lambda params: (_fw_options.validate(params), []),
+    read_request=_firewall_read,
+    desired=_firewall_desired,
+)
