@@ -14,6 +14,12 @@ from __future__ import annotations
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import (
+    CONTRACT_VERSION,
+    decode_read,
+    module_args,
+    read_document,
+)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import (
     HostStateError,
     OptionError,
@@ -28,7 +34,6 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._plan impo
 )
 
 ENGINE = "winra.remote_assistance.win_ra_state"
-CONTRACT_VERSION = 1
 
 
 class EngineAction(ActionBase):
@@ -76,8 +81,8 @@ class EngineAction(ActionBase):
         # policy_sources in the same read: knowing which values a GPO fights over costs no
         # extra round trip. A read of no registry keys (rules backend) has nothing a GPO
         # could set here, so it spares the host the Resultant Set of Policy query.
-        request = {"action": "read", **self.read_request(options)}
-        request["policy_sources"] = bool(request.get("keys"))
+        asked = self.read_request(options)
+        request = read_document(**asked, policy_sources=bool(asked.get("keys")))
         read = self._engine(task_vars, request, result)
         if read.get("failed"):
             return self._failed(result, f"Failed to read the host state: {read.get('msg')}", read)
@@ -88,6 +93,7 @@ class EngineAction(ActionBase):
                 f"{read.get('contract_version')!r}, this collection needs {CONTRACT_VERSION}",
             )
 
+        read = decode_read(read, request)
         current = CurrentState.from_read(read)
         try:
             wants = list(self.desired(options, current))
@@ -121,10 +127,10 @@ class EngineAction(ActionBase):
     def warn(self, message: str) -> None:
         self._warnings.append(message)
 
-    def _engine(self, task_vars, module_args: dict, result: dict) -> dict:
+    def _engine(self, task_vars, document: dict, result: dict) -> dict:
         result["engine_runs"] += 1
         return self._execute_module(
-            module_name=ENGINE, module_args=module_args, task_vars=task_vars
+            module_name=ENGINE, module_args=module_args(document), task_vars=task_vars
         )
 
     def _failed(self, result: dict, message: str, engine_result: dict | None = None) -> dict:

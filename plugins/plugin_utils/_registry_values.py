@@ -10,7 +10,7 @@ a list of strings for REG_MULTI_SZ, lowercase hex for REG_BINARY.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 REG_TYPES = ("REG_SZ", "REG_EXPAND_SZ", "REG_DWORD", "REG_QWORD", "REG_MULTI_SZ", "REG_BINARY")
 _UINT_MAX = {"REG_DWORD": 0xFFFFFFFF, "REG_QWORD": 0xFFFFFFFFFFFFFFFF}
@@ -22,6 +22,9 @@ class RegValue:
     name: str
     type: str
     data: object
+    # The value as the engine reported it ({present, kind, data}): the compare-and-swap
+    # expect of a change. None for values the controller made up.
+    raw: dict | None = field(default=None, compare=False)
 
     def as_json(self) -> dict:
         return {"type": self.type, "data": self.data}
@@ -111,6 +114,7 @@ class KeySnapshot:
     @classmethod
     def from_json(cls, key: dict) -> KeySnapshot:
         values = tuple(
-            RegValue(item["name"], item["type"], item["data"]) for item in key.get("values", [])
+            RegValue(item["name"], item["type"], item["data"], item.get("raw"))
+            for item in key.get("values", [])
         )
         return cls(normalise_path(key["path"]), bool(key.get("exists")), values)
