@@ -170,7 +170,7 @@ function ConvertTo-Change($Raw, [int]$Index) {
     $change.SubKey = Get-SubKey $Raw['path'] "$where path"
     if ($op -eq 'set_value') {
         $kind = $Raw['kind']
-        if ($KindData.Keys -cnotcontains $kind -or ($Raw['data'] -is [object[]]) -ne ($kind -ceq 'MultiString') -or ($Raw['data'] -is [string] -and $Raw['data'] -cnotmatch $KindData[$kind])) { Stop-Engine 'bad_request' "Invalid $where`: kind '$kind' does not take the data given" }
+        if ($KindData.Keys -cnotcontains $kind -or (($Raw['data'] -is [object[]]) -xor ($kind -ceq 'MultiString')) -or ($Raw['data'] -is [string] -and $Raw['data'] -cnotmatch $KindData[$kind])) { Stop-Engine 'bad_request' "Invalid $where`: kind '$kind' does not take the data given" }
         $change.Target = @{ present = $true; kind = $kind; data = $Raw['data'] }
     }
     return $change
@@ -197,7 +197,7 @@ function Test-Same($A, $B) {
         if (-not ($A -is [array] -and $B -is [array] -and $A.Count -eq $B.Count)) { return $false }
         return @(for ($i = 0; $i -lt $A.Count; $i++) { if (-not (Test-Same $A[$i] $B[$i])) { $i } }).Count -eq 0
     }
-    if ($A -is [bool] -or $B -is [bool]) { return $A -is [bool] -and $B -is [bool] -and $A -eq $B }
+    if ($A -is [bool] -or $B -is [bool]) { return $A -is [bool] -and $B -is [bool] -and $A.Equals($B) }
     return [string]::Equals([string]$A, [string]$B, [System.StringComparison]::Ordinal)
 }
 
@@ -214,7 +214,7 @@ function Write-State($Change, $State, $CreatedKeys) {
     if ($null -eq $key) {
         # One level at a time, recorded, so that a rollback removes exactly the keys it made.
         $segments = $Change.SubKey.Split('\')
-        foreach ($prefix in @(foreach ($depth in 1..$segments.Count) { $segments[0..($depth - 1)] -join '\' })) {
+        foreach ($prefix in @(for ($depth = 1; $depth -le $segments.Count; $depth++) { $segments[0..($depth - 1)] -join '\' })) {
             $existing = Open-Key $prefix $false
             if ($null -ne $existing) { $existing.Dispose() } else { $Hklm.CreateSubKey($prefix).Dispose(); $CreatedKeys.Add($prefix) }
         }
