@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-from _lab_helpers import protocol, run_module
+from _lab_helpers import engine_read, engine_set_dword, engine_value, protocol, run_module
 
 from winra_lab.client import ControlCallError
 from winra_lab.lab import Lab
@@ -23,9 +23,8 @@ def lab(tmp_path):
 
 
 def _engine_value(lab, host):
-    result, _ = run_module(protocol(lab, host), ENGINE, {"action": "read", "keys": [POLICY]})
-    values = result["keys"][0]["values"]
-    return next((v for v in values if v["name"] == VALUE["name"]), None)
+    result, _ = run_module(protocol(lab, host), ENGINE, engine_read([POLICY]))
+    return engine_value(result, VALUE["name"])
 
 
 def test_health_and_host_list(lab):
@@ -51,11 +50,7 @@ def test_seeded_drift_is_what_the_engine_reads_and_is_not_a_module_write(lab):
         )["data"]
         == 1
     )
-    assert _engine_value(lab, "ws001") == {
-        "name": "fAllowUnsolicited",
-        "type": "REG_DWORD",
-        "data": 1,
-    }
+    assert _engine_value(lab, "ws001") == {"name": "fAllowUnsolicited", "kind": "DWord", "data": 1}
     assert _engine_value(lab, "ws002") is None  # the other host is untouched
     assert lab.control("GET", "/hosts/ws001/counters")["registry_writes"] == 0
     lab.control("DELETE", "/hosts/ws001/registry", {"path": POLICY, "name": "fAllowUnsolicited"})
@@ -107,10 +102,9 @@ def test_bad_requests_are_answered_with_errors(lab, method, path, body, status):
 
 def test_counters_count_each_kind_and_reset(lab):
     proto = protocol(lab, "ws001")
-    run_module(proto, ENGINE, {"action": "read", "keys": []})
-    run_module(proto, ENGINE, {"action": "read", "keys": []}, check_mode=True)
-    change = {"op": "set_value", **VALUE, "expect": {"present": False}}
-    result, code = run_module(proto, ENGINE, {"action": "apply", "changes": [change]})
+    run_module(proto, ENGINE, engine_read())
+    run_module(proto, ENGINE, engine_read(), check_mode=True)
+    result, code = run_module(proto, ENGINE, engine_set_dword(POLICY, VALUE["name"], 1))
     assert code == 0, result
     counters = lab.control("GET", "/hosts/ws001/counters")
     assert counters["module_runs"] == {ENGINE: 2}
@@ -175,5 +169,5 @@ def test_gp_refresh_without_gpo_values_writes_nothing(lab):
 
 
 def _engine_value_named(lab, name):
-    result, _ = run_module(protocol(lab, "ws001"), ENGINE, {"action": "read", "keys": [POLICY]})
-    return next((v for v in result["keys"][0]["values"] if v["name"] == name), None)
+    result, _ = run_module(protocol(lab, "ws001"), ENGINE, engine_read([POLICY]))
+    return engine_value(result, name)
