@@ -203,11 +203,16 @@ def decode_rule(name: str, rows: list[dict], keys: dict) -> dict:
         "source": "gpo" if policy else "local",
         "gpo": policy["source"] if policy else None,
         "local_rules_ignored": [p for p in profiles if not local_rules_allowed(keys, p)],
-        "raw": None
-        if local is None
-        else {"present": True, "enabled": local["enabled"], "profile": local["profile"],
-              "group": local["group"]},  # fmt: skip
+        "raw": _rule_expect(local),
     }
+
+
+def _rule_expect(local: dict | None) -> dict | None:
+    """The compare-and-swap expect of the local rule, in the engine's own form."""
+    if local is None:
+        return None
+    return {"present": True, "enabled": local["enabled"], "profile": local["profile"],
+            "group": local["group"]}  # fmt: skip
 
 
 def decode_policy_bytes(reg_type: str, hex_bytes: str) -> object:
@@ -269,7 +274,9 @@ def decode_read(result: dict, document: dict) -> dict:
     decoded_keys = [decode_key(key) for key in result.get("keys") or []]
     by_path = {path_key(key["path"]): key for key in decoded_keys}
     return {
-        **{k: v for k, v in result.items() if k not in ("keys", "firewall_rules", "policy_sources")},
+        **{
+            k: v for k, v in result.items() if k not in ("keys", "firewall_rules", "policy_sources")
+        },
         "keys": decoded_keys,
         "facts": facts(by_path),
         "accounts": list(result.get("accounts") or []),

@@ -345,7 +345,9 @@ def test_examples_cover_the_contract():
     assert set(contract_types()) <= read_types
     reads = [c for c in cases if c["request"]["action"] == "read"]
     assert any(c["request"].get("policy_sources") is True for c in reads)
-    assert any("policy_sources" in c["state"] and c["request"]["policy_sources"] is False for c in reads)
+    assert any(
+        "policy_sources" in c["state"] and c["request"]["policy_sources"] is False for c in reads
+    )
     assert any(
         c["response"].get("policy_sources", {}).get("available") is False
         and c["request"].get("policy_sources") is True
@@ -406,4 +408,6 @@ def test_policy_sources_problem_detects_invalid_seeds():
 def test_new_examples_cite_their_source(path):
     # A fact about real Windows is only as good as where it comes from.
     description = load(path)["description"]
-    assert "Source:" in description and re.search(r"https://|github\.com|\.cs\b|\.ps1\b", description)
+    assert "Source:" in description and re.search(
+        r"https://|github\.com|\.cs\b|\.ps1\b", description
+    )

@@ -24,7 +24,12 @@ def raw(reg_type: str, data: object) -> tuple[str, object]:
     """Typed (type, data) -> (kind, data) as the engine reads and writes it."""
     kind = KINDS.get(reg_type, reg_type)
     width = WIDTH.get(reg_type)
-    if width and isinstance(data, int) and not isinstance(data, bool) and 0 <= data < 2 ** (8 * width):
+    if (
+        width
+        and isinstance(data, int)
+        and not isinstance(data, bool)
+        and 0 <= data < 2 ** (8 * width)
+    ):
         return kind, data.to_bytes(width, "little").hex()
     if reg_type == "REG_BINARY" and isinstance(data, str):
         return kind, data.lower()

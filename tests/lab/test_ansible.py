@@ -152,11 +152,7 @@ def test_fleet_of_200_hosts_with_forks_50(tmp_path):
                 {"name": "read", ENGINE: engine_read([POLICY]), "register": "read"},
                 {
                     "name": "no state leaks between hosts",
-                    "ansible.builtin.assert": {
-                        "that": [
-                            HOSTNAME_MATCHES
-                        ]
-                    },
+                    "ansible.builtin.assert": {"that": [HOSTNAME_MATCHES]},
                 },
             ],
         }

@@ -37,9 +37,7 @@ def test_canonical_names(asked, fqcn):
 
 
 def test_engine_runs_against_the_host_state(host):
-    result = dispatch.run_module(
-        host, Invocation(dispatch.ENGINE, engine_read([OLE]))
-    )
+    result = dispatch.run_module(host, Invocation(dispatch.ENGINE, engine_read([OLE])))
     assert hostname_of(result) == "WS001"
     assert host.counters.snapshot(0)["module_runs"] == {dispatch.ENGINE: 1}
 

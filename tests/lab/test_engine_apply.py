@@ -3,8 +3,8 @@
 import copy
 
 import pytest
-
 from _engine_requests import delete_value, engine, present, set_rule, set_value
+
 from winra_lab.windows.hoststate import HostState
 
 TS = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"
@@ -124,7 +124,16 @@ def test_every_mismatch_is_a_conflict_and_nothing_is_written():
 def test_expect_compares_value_names_case_insensitively_and_data_exactly():
     state = make_state()
     ok = apply(
-        state, [set_value("HKLM:\\" + TS[6:].lower(), "FALLOWUNSOLICITED", "REG_DWORD", 1, present("REG_DWORD", 0))]
+        state,
+        [
+            set_value(
+                "HKLM:\\" + TS[6:].lower(),
+                "FALLOWUNSOLICITED",
+                "REG_DWORD",
+                1,
+                present("REG_DWORD", 0),
+            )
+        ],
     )
     assert ok["applied"] == 1
     assert state.registry.get_value(TS, "fAllowUnsolicited").name == "fAllowUnsolicited"
@@ -225,7 +234,9 @@ BAD_CHANGES = [
     set_value("HKLM:\\", "x", "REG_SZ", "a", ABSENT),
     set_value(TS, 5, "REG_SZ", "a", ABSENT),
     # a second change of the same target (value names and paths compare case-insensitively)
-    set_value("HKLM:\\" + TS[6:].upper(), "FALLOWUNSOLICITED", "REG_DWORD", 1, present("REG_DWORD", 0)),
+    set_value(
+        "HKLM:\\" + TS[6:].upper(), "FALLOWUNSOLICITED", "REG_DWORD", 1, present("REG_DWORD", 0)
+    ),
 ]
 
 

@@ -1,9 +1,10 @@
 """Faults in the lab engine: failed writes roll back, denied keys, someone else's changes."""
 
 import pytest
+from _engine_requests import delete_value, present, read_request, set_rule, set_value
+from _engine_requests import engine as run
 
 from winra_lab.windows import engine
-from _engine_requests import delete_value, engine as run, present, read_request, set_rule, set_value
 from winra_lab.windows.hoststate import HostState, RegistryFaults
 from winra_lab.windows.registry import RegistryError
 
@@ -186,8 +187,12 @@ def test_change_before_apply_also_runs_before_a_check_mode_apply():
 def test_faults_survive_the_json_round_trip():
     someone = {"op": "set_value", "path": TS, "name": "x", "type": "REG_DWORD", "data": 7}
     state = make_state(
-        deny_keys=["hklm\\software\\x"], fail_write_after=2, change_before_apply=[someone],
-        change_before_rollback=[someone], firewall_unavailable=True, lsa_unavailable=True,
+        deny_keys=["hklm\\software\\x"],
+        fail_write_after=2,
+        change_before_apply=[someone],
+        change_before_rollback=[someone],
+        firewall_unavailable=True,
+        lsa_unavailable=True,
     )
     again = HostState.from_json(state.to_json())
     assert again.faults == RegistryFaults(
@@ -230,7 +235,13 @@ def test_engine_module_has_no_fault_state_of_its_own():
 
 def test_a_concurrent_writer_during_the_apply_makes_the_rollback_leave_their_value():
     # Rollback is compare-and-swap: it restores only what still holds what this run wrote.
-    theirs = {"op": "set_value", "path": TS, "name": "fAllowUnsolicited", "type": "REG_DWORD", "data": 7}
+    theirs = {
+        "op": "set_value",
+        "path": TS,
+        "name": "fAllowUnsolicited",
+        "type": "REG_DWORD",
+        "data": 7,
+    }
     state = make_state(fail_write_after=2, change_before_rollback=[theirs])
     result = apply(state)
     assert result["error"] == "rollback_failed" and result["changed"] is True

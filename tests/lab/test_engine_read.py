@@ -62,12 +62,25 @@ def test_keys_come_back_in_request_order_with_paths_as_requested():
 
 def test_values_come_as_the_host_enumerates_them_with_numbers_as_hex():
     values = read(make_state(), keys=[TS])["keys"][0]["values"]
-    assert [v["name"] for v in values] == ["fDenyTSConnections", "MaxIdleTime", "fAllowUnsolicited", "aFirst"]
-    assert values[1] == {"name": "MaxIdleTime", "kind": "DWord", "data": (900000).to_bytes(4, "little").hex()}
+    assert [v["name"] for v in values] == [
+        "fDenyTSConnections",
+        "MaxIdleTime",
+        "fAllowUnsolicited",
+        "aFirst",
+    ]
+    assert values[1] == {
+        "name": "MaxIdleTime",
+        "kind": "DWord",
+        "data": (900000).to_bytes(4, "little").hex(),
+    }
 
 
 def test_accounts_and_rules_are_reported_raw_and_there_are_no_facts():
-    result = read(make_state(), accounts=["contoso\\HELPDESK", "CONTOSO\\nobody"], firewall_rules=[DCOM, "NoSuchRule"])
+    result = read(
+        make_state(),
+        accounts=["contoso\\HELPDESK", "CONTOSO\\nobody"],
+        firewall_rules=[DCOM, "NoSuchRule"],
+    )
     assert "facts" not in result
     assert result["accounts"] == [
         {"name": "contoso\\HELPDESK", "sid": "S-1-5-21-1-2-3-1105"},
@@ -122,7 +135,9 @@ def test_bad_requests_fail_with_bad_request(document):
 
 def test_ansible_internal_arguments_are_ignored_and_no_other_option_is_accepted():
     args = {"request": base64.b64encode(json.dumps(read_request([OLE])).encode()).decode()}
-    result = run_engine(make_state(), {**args, "_ansible_check_mode": False, "_ansible_diff": True}, False)
+    result = run_engine(
+        make_state(), {**args, "_ansible_check_mode": False, "_ansible_diff": True}, False
+    )
     assert "failed" not in result and result["keys"][0]["exists"] is True
     for extra in ({"action": "read"}, {"keys": [OLE]}, {"Request": args["request"]}):
         refused = run_engine(make_state(), {**args, **extra}, False)

@@ -14,7 +14,16 @@ from pathlib import Path
 import pytest
 import requests
 import winrm
-from _lab_helpers import BIN, ROOT, ansible_env, engine_read, engine_value, hostname_of, run, run_module
+from _lab_helpers import (
+    BIN,
+    ROOT,
+    ansible_env,
+    engine_read,
+    engine_value,
+    hostname_of,
+    run,
+    run_module,
+)
 from winrm.exceptions import InvalidCredentialsError
 
 from winra_lab.cli import _fleet_argv, build_parser
@@ -127,9 +136,7 @@ def test_unencrypted_messages_show_on_the_wire(lab, proxy):
 def test_handshake_runs_on_one_keep_alive_connection(lab):
     host = lab.host("ws002")
     before = host.counters.snapshot(0)
-    result, code = run_module(
-        ntlm_protocol(lab, host.endpoint), ENGINE, engine_read([OLE])
-    )
+    result, code = run_module(ntlm_protocol(lab, host.endpoint), ENGINE, engine_read([OLE]))
     assert code == 0 and hostname_of(result) == "WS002"
     after = host.counters.snapshot(0)
     assert after["connections"] - before["connections"] == 1
@@ -285,9 +292,7 @@ def test_site_playbook_converges_on_two_ntlm_hosts(tmp_path):
             counters = host.counters.snapshot(0)
             assert counters["auth_failures"] == 0
             assert counters["encrypted_requests"] >= counters["commands"] > 0
-            read, code = run_module(
-                ntlm_protocol(lab, host.endpoint), ENGINE, engine_read([TS])
-            )
+            read, code = run_module(ntlm_protocol(lab, host.endpoint), ENGINE, engine_read([TS]))
             assert code == 0 and hostname_of(read) == short.upper()
             assert engine_value(read, "fAllowUnsolicited")["data"] == 1
             assert engine_value(read, "fAllowUnsolicitedFullControl")["data"] == 1

@@ -1,10 +1,9 @@
 """The lab's host profiles: every one builds, and each holds exactly what it promises."""
 
 import pytest
-
-from winra_lab.windows import profiles
 from _engine_requests import engine, read_request, set_rule
 
+from winra_lab.windows import profiles
 from winra_lab.windows.firewall import RA_GROUP
 from winra_lab.windows.hoststate import HostState
 

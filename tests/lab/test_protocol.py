@@ -126,9 +126,7 @@ def test_concurrent_clients_do_not_share_state():
         def worker(name):
             try:
                 for _ in range(5):
-                    result, _ = run_module(
-                        protocol(lab, name), ENGINE, engine_read()
-                    )
+                    result, _ = run_module(protocol(lab, name), ENGINE, engine_read())
                     if hostname_of(result) != name.upper():
                         errors.append((name, hostname_of(result)))
             except Exception as exc:  # collected and asserted below

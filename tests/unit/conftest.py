@@ -86,7 +86,9 @@ def engine_read(typed: dict, document: dict) -> dict:
             values.append({"name": value["name"], "kind": kind, "data": data})
         keys.append({"path": key["path"], "exists": key["exists"], "values": values})
     for path in document["keys"]:
-        if io.path_key(path) in extra and not any(io.path_key(k["path"]) == io.path_key(path) for k in keys):
+        if io.path_key(path) in extra and not any(
+            io.path_key(k["path"]) == io.path_key(path) for k in keys
+        ):
             given = [(n, t, d) for n, t, d in extra[io.path_key(path)] if d is not None]
             keys.append({"path": path, "exists": True, "values": [
                 {"name": n, "kind": io.encode_data(t, d)[0], "data": io.encode_data(t, d)[1]} for n, t, d in given

@@ -400,7 +400,9 @@ def check_mode_problems(script: Script) -> list[str]:
     }
     if None in direct:
         problems.append("the top level writes directly")
-    problems += [f"{w} can write but is not part of phase 2" for w in sorted(direct - PHASE_TWO - {None})]
+    problems += [
+        f"{w} can write but is not part of phase 2" for w in sorted(direct - PHASE_TWO - {None})
+    ]
     apply = script.functions.get("invoke-apply")
     guard = text(apply).find(CHECK_MODE_RETURN) if apply is not None else -1
     for name, function in script.functions.items():
@@ -435,7 +437,11 @@ def comparison_problems(script: Script) -> list[str]:
     hyphens ignored on .NET 5+). Case-sensitive operators only against a literal token."""
     problems = []
     same = script.functions.get("test-same")
-    if same is None or "[string]::Equals([string]$A, [string]$B, [System.StringComparison]::Ordinal)" not in text(same):
+    if (
+        same is None
+        or "[string]::Equals([string]$A, [string]$B, [System.StringComparison]::Ordinal)"
+        not in text(same)
+    ):
         problems.append("Test-Same must compare strings with String.Equals(..., Ordinal)")
     for node in walk(script.root):
         if node.type != "comparison_expression" or len(node.children) != 3:
@@ -523,13 +529,19 @@ def test_constants_match_the_contract(script):
     version = re.search(r"Contract version: \*\*(\d+)\*\*", contract).group(1)
     assert f"contract_version = {version} }}" in script.source
     kinds = _hash_value(_assignment_hash(script, "$KindData"))
-    assert sorted(kinds) == sorted(["String", "ExpandString", "MultiString", "DWord", "QWord", "Binary"])
+    assert sorted(kinds) == sorted(
+        ["String", "ExpandString", "MultiString", "DWord", "QWord", "Binary"]
+    )
     assert kinds["DWord"] == "^[0-9a-f]{8}\\z" and kinds["QWord"] == "^[0-9a-f]{16}\\z"
-    fields = dict(re.findall(r"`(set_value|delete_value|set_rule)`:\s+`([a-z_]+(?:, [a-z_]+)+)`", contract))
+    fields = dict(
+        re.findall(r"`(set_value|delete_value|set_rule)`:\s+`([a-z_]+(?:, [a-z_]+)+)`", contract)
+    )
     assert set(fields) == {"set_value", "delete_value", "set_rule"}
     for op, listed in fields.items():
         shape = re.search(rf"\n    {op} = @\{{([^}}]*)\}}", script.source).group(1)
-        assert sorted(re.findall(r"(\w+) = '", shape)) == sorted(listed.replace(" ", "").split(",")), op
+        assert sorted(re.findall(r"(\w+) = '", shape)) == sorted(
+            listed.replace(" ", "").split(",")
+        ), op
 
 
 def test_missing_rsop_is_not_an_error(script):
@@ -576,7 +588,10 @@ MUTATIONS = {
     dictionary_call_problems: ("$Object.ContainsKey($field)", "$Object.Contains($field)"),
     header_problems: ("#Requires -Version 5.1\n", "#AnsibleRequires -CSharpUtil Ansible.Basic\n"),
     module_shape_problems: ("exit $exitCode", "exit 0"),
-    error_kind_problems: ("Stop-Engine 'query_failed' \"Failed to resolve", "Stop-Engine 'lookup_failed' \"Failed to resolve"),
+    error_kind_problems: (
+        "Stop-Engine 'query_failed' \"Failed to resolve",
+        "Stop-Engine 'lookup_failed' \"Failed to resolve",
+    ),
     forbidden_problems: (
         "[Microsoft.Win32.RegistryKey]::OpenBaseKey('LocalMachine', 'Registry64')",
         "[Microsoft.Win32.Registry]::LocalMachine",
@@ -594,7 +609,10 @@ MUTATIONS = {
         "[string]::Equals([string]$A, [string]$B, [System.StringComparison]::Ordinal)",
         "[string]$A -ceq [string]$B",
     ),
-    firewall_query_problems: ("-ErrorAction SilentlyContinue -ErrorVariable failures", "-ErrorAction SilentlyContinue"),
+    firewall_query_problems: (
+        "-ErrorAction SilentlyContinue -ErrorVariable failures",
+        "-ErrorAction SilentlyContinue",
+    ),
 }
 
 

@@ -223,7 +223,8 @@ def _rules(state: HostState, names: list[str], store: str) -> list[FirewallRule]
     return [
         rule
         for rule in state.firewall_rules
-        if rule.name.casefold() in wanted and (store == "ActiveStore" or rule.source_type == "Local")
+        if rule.name.casefold() in wanted
+        and (store == "ActiveStore" or rule.source_type == "Local")
     ]
 
 
@@ -334,14 +335,18 @@ def _parse_change(raw: object, index: int) -> _Change:
         raise _bad(f"Invalid {where}: unknown op {op!r}")
     _check_shape(raw, op, where)
     expect = raw["expect"]  # type: ignore[index]
-    expect_shape = "rule" if op == "set_rule" else "absent" if expect.get("present") is False else "value"
+    expect_shape = (
+        "rule" if op == "set_rule" else "absent" if expect.get("present") is False else "value"
+    )
     _check_shape(expect, expect_shape, f"{where} expect")
     if expect_shape != "absent" and expect["present"] is not True:
         raise _bad(f"Invalid {where} expect: present must be true with {expect_shape} fields")
     name = raw["name"]  # type: ignore[index]
     if op == "set_rule":
         if not name or not _PROFILE.fullmatch(raw["profile"]):  # type: ignore[index]
-            raise _bad(f"Invalid {where}: a rule Name and a profile such as 'Domain, Private' or 'Any'")
+            raise _bad(
+                f"Invalid {where}: a rule Name and a profile such as 'Domain, Private' or 'Any'"
+            )
         target = {"present": True, "enabled": str(raw["enabled"]), "profile": raw["profile"],  # type: ignore[index]
                   "group": expect["group"]}  # fmt: skip
         return _Change(op, name, None, target, expect)
@@ -431,7 +436,9 @@ def _write_all(state: HostState, changes: list[_Change], result: dict) -> None:
                 applied=len(done) if problems else 0,
             )
             if not problems:
-                raise EngineError("write_failed", f"{what}; every earlier change was rolled back") from None
+                raise EngineError(
+                    "write_failed", f"{what}; every earlier change was rolled back"
+                ) from None
             raise EngineError(
                 "rollback_failed", f"{what}; the host may be partly changed: {'; '.join(problems)}"
             ) from None
@@ -446,7 +453,9 @@ def _write(state: HostState, change: _Change, wanted: dict, created: list[str]) 
         profile = wanted["profile"]
         rule[0].enabled = wanted["enabled"] == "True"
         rule[0].profiles = (
-            ["domain", "private", "public"] if profile == "Any" else [p.lower() for p in profile.split(", ")]
+            ["domain", "private", "public"]
+            if profile == "Any"
+            else [p.lower() for p in profile.split(", ")]
         )
         state.firewall_writes += 1
     elif wanted["present"]:
@@ -463,7 +472,9 @@ def _undo(state: HostState, done: list[_Change], created: list[str]) -> list[str
         where = f"'{change.name}' ({change.path or 'firewall rule'})"
         try:
             if not _same_state(_state_of(state, change), change.target):
-                problems.append(f"{where} was changed by someone else after this run wrote it; left as found")
+                problems.append(
+                    f"{where} was changed by someone else after this run wrote it; left as found"
+                )
                 continue
             _write(state, change, change.expect, [])
         except (RegistryError, EngineError) as error:
@@ -483,7 +494,9 @@ def _external_changes(state: HostState, pending: list[dict]) -> None:
         for change in pending:
             op = change.get("op")
             if op == "set_value":
-                state.registry.set_json_value(change["path"], change["name"], change["type"], change["data"])
+                state.registry.set_json_value(
+                    change["path"], change["name"], change["type"], change["data"]
+                )
             elif op == "delete_value":
                 state.registry.delete_value(change["path"], change["name"])
             elif op == "set_rule":

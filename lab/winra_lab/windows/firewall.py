@@ -43,7 +43,11 @@ class FirewallRule:
             "group": self.group,
             "display_name": self.display_name,
             "display_group": self.display_group,
-            **({} if self.source_type == "Local" else {"source_type": self.source_type, "source": self.source}),
+            **(
+                {}
+                if self.source_type == "Local"
+                else {"source_type": self.source_type, "source": self.source}
+            ),
         }
 
     @classmethod

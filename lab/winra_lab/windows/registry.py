@@ -131,7 +131,9 @@ def data_to_json(reg_type: str, data: object) -> object:
 
 def data_from_json(reg_type: str, data: object) -> object:
     """JSON data -> stored data, type-checked (hex strings become bytes)."""
-    if reg_type in BYTES_TYPES or (reg_type in ("REG_DWORD", "REG_QWORD") and isinstance(data, str)):
+    if reg_type in BYTES_TYPES or (
+        reg_type in ("REG_DWORD", "REG_QWORD") and isinstance(data, str)
+    ):
         if (
             not isinstance(data, str)
             or len(data) % 2

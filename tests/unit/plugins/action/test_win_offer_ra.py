@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import typed_changes
 from ansible_collections.winra.remote_assistance.plugins.action.win_offer_ra import ActionModule
 from ansible_collections.winra.remote_assistance.plugins.modules import win_offer_ra
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import (
+    typed_changes,
+)
 
 TS = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"
 RAU = TS + "\\RAUnsolicit"

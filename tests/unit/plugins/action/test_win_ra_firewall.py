@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
-from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import typed_changes
 from ansible_collections.winra.remote_assistance.plugins.action.win_ra_firewall import (
     ActionModule,
+)
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import (
+    typed_changes,
 )
 
 ROOT = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\WindowsFirewall"
@@ -85,7 +87,11 @@ def test_compliant_policy_host_costs_one_read(run_action, fake_engine, make_read
 def test_default_profiles_read_the_eight_keys(run_action, fake_engine, make_read):
     engine = fake_engine(make_read())
     run_action(ActionModule, {}, engine, check_mode=True)
-    keys = [k for k in engine.calls[0]["module_args"]["keys"] if "GloballyOpenPorts" in k or "AuthorizedApplications" in k]
+    keys = [
+        k
+        for k in engine.calls[0]["module_args"]["keys"]
+        if "GloballyOpenPorts" in k or "AuthorizedApplications" in k
+    ]
     assert len(keys) == 8 and sum("StandardProfile" in k for k in keys) == 4
 
 
@@ -138,7 +144,9 @@ def test_rules_backend_reads_rules_and_enables_them(run_action, fake_engine, mak
     read_args = engine.calls[0]["module_args"]
     # No policy key is read for the rules backend; the keys are those the decoding needs
     # (facts, and whether Group Policy lets local rules apply).
-    assert "HKLM:\\SOFTWARE\\Policies\\Microsoft\\WindowsFirewall\\DomainProfile" in read_args["keys"]
+    assert (
+        "HKLM:\\SOFTWARE\\Policies\\Microsoft\\WindowsFirewall\\DomainProfile" in read_args["keys"]
+    )
     assert {k: v for k, v in read_args.items() if k != "keys"} == {
         "action": "read",
         "accounts": [],

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import typed_changes
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_action import (
     ENGINE,
     EngineAction,
+)
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import (
+    typed_changes,
 )
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import (
     HostStateError,

@@ -53,7 +53,9 @@ def test_request_travels_as_base64_json_and_survives_unchanged():
 
 
 def test_read_document_adds_the_keys_decoding_needs_once_and_after_the_asked_ones():
-    doc = io.read_document(["hklm:\\software\\microsoft\\windows nt\\currentversion\\"], [], [RULE], True)
+    doc = io.read_document(
+        ["hklm:\\software\\microsoft\\windows nt\\currentversion\\"], [], [RULE], True
+    )
     assert doc["keys"][0] == "HKLM:\\software\\microsoft\\windows nt\\currentversion"
     assert io.CURRENT_VERSION_KEY not in doc["keys"][1:]  # the same key, case-insensitively
     assert io.RSOP_LOGGING_KEY in doc["keys"]
@@ -99,10 +101,14 @@ def test_values_are_sorted_ordinally_ignoring_case_and_keep_their_raw_form():
 
 
 def test_a_dword_of_eight_bytes_is_malformed_drift_and_its_expect_holds_the_bytes():
-    read = raw_read([(TS, [{"name": "fAllowUnsolicited", "kind": "DWord", "data": "0100000000000000"}])])
+    read = raw_read(
+        [(TS, [{"name": "fAllowUnsolicited", "kind": "DWord", "data": "0100000000000000"}])]
+    )
     value = read["keys"][0]["values"][0]
     assert value["type"] == io.MALFORMED
-    plan = make_plan([WantValue("s", TS, "fAllowUnsolicited", "REG_DWORD", 1)], CurrentState.from_read(read))
+    plan = make_plan(
+        [WantValue("s", TS, "fAllowUnsolicited", "REG_DWORD", 1)], CurrentState.from_read(read)
+    )
     assert plan.changes == [{
         "op": "set_value", "path": TS, "name": "fAllowUnsolicited", "kind": "DWord", "data": "01000000",
         "expect": {"present": True, "kind": "DWord", "data": "0100000000000000"},
@@ -132,7 +138,12 @@ def test_facts_come_from_the_registry():
 def test_a_local_rule_decodes_with_its_compare_and_swap_expect():
     rule = raw_read(rules=[row(profile="Domain, Public")])["firewall_rules"][0]
     assert rule["exists"] and rule["source"] == "local" and rule["profiles"] == ["domain", "public"]
-    assert rule["raw"] == {"present": True, "enabled": "False", "profile": "Domain, Public", "group": GROUP}
+    assert rule["raw"] == {
+        "present": True,
+        "enabled": "False",
+        "profile": "Domain, Public",
+        "group": GROUP,
+    }
 
 
 def test_a_missing_rule_is_reported_per_requested_name():
@@ -163,7 +174,10 @@ def test_apply_local_rules_no_refuses_to_enable_a_local_rule_for_that_profile():
 # ----- policy sources ---------------------------------------------------------------------
 
 
-def setting(name, value_type, value, gpo_id="cn={X},cn=policies", key=TS[6:].upper(), deleted=False):
+POLICY_KEY = TS[6:].upper()  # RSoP logs the key as the GPO wrote it
+
+
+def setting(name, value_type, value, gpo_id="cn={X},cn=policies", key=POLICY_KEY, deleted=False):
     return {"key": key, "name": name, "value_type": str(value_type), "value": value,
             "deleted": deleted, "gpo_id": gpo_id, "gpo": "RA Baseline"}  # fmt: skip
 
@@ -196,7 +210,11 @@ def test_rsop_logging_off_is_unknown_not_no_gpo():
 
 def test_rsop_unavailable_and_not_requested_are_told_apart():
     assert raw_read([(TS, [])], available=False)["policy_sources"]["status"] == "unavailable"
-    result = {"contract_version": 2, "keys": [], "policy_sources": {"available": False, "reason": "not requested"}}
+    result = {
+        "contract_version": 2,
+        "keys": [],
+        "policy_sources": {"available": False, "reason": "not requested"},
+    }
     assert io.decode_read(result, io.read_document())["policy_sources"]["status"] == "not_requested"
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import typed_changes
-from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import decode_value, parse_profile
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import (
+    decode_value,
+    typed_changes,
+)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fw_options import (
     validate,
 )

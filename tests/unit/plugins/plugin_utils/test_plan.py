@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import decode_value, parse_profile
-from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import typed_changes
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import (
+    decode_value,
+    parse_profile,
+    typed_changes,
+)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._plan import (
     CurrentState,
     WantAbsent,
@@ -85,7 +88,11 @@ def test_compliant_value_needs_nothing_but_is_in_the_diff():
 def test_wrong_type_is_drift_and_expect_carries_what_was_read():
     current = state({"fAllowUnsolicited": ("REG_SZ", "1")})
     plan = make_plan([WantValue("offer_policy", TS, "fAllowUnsolicited", "REG_DWORD", 1)], current)
-    assert typed_changes(plan.changes)[0]["expect"] == {"present": True, "type": "REG_SZ", "data": "1"}
+    assert typed_changes(plan.changes)[0]["expect"] == {
+        "present": True,
+        "type": "REG_SZ",
+        "data": "1",
+    }
     assert plan.drift[0]["actual"] == {"type": "REG_SZ", "data": "1"}
 
 
