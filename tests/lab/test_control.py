@@ -5,7 +5,14 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-from _lab_helpers import engine_read, engine_set_dword, engine_value, protocol, run_module
+from _lab_helpers import (
+    engine_args,
+    engine_read,
+    engine_set_dword,
+    engine_value,
+    protocol,
+    run_module,
+)
 
 from winra_lab.client import ControlCallError
 from winra_lab.lab import Lab
@@ -171,3 +178,21 @@ def test_gp_refresh_without_gpo_values_writes_nothing(lab):
 def _engine_value_named(lab, name):
     result, _ = run_module(protocol(lab, "ws001"), ENGINE, engine_read([POLICY]))
     return engine_value(result, name)
+
+
+def test_engine_faults_of_contract_2_are_set_through_the_control_api(lab):
+    lab.control(
+        "POST", "/hosts/ws001/faults", {"firewall_unavailable": True, "lsa_unavailable": True}
+    )
+    host = lab.control("GET", "/hosts/ws001/faults")["host"]
+    assert host["firewall_unavailable"] is True and host["lsa_unavailable"] is True
+    args = engine_args({"action": "read", "keys": [], "accounts": ["CONTOSO\\Helpdesk"],
+                        "firewall_rules": [], "policy_sources": False})  # fmt: skip
+    result, code = run_module(protocol(lab, "ws001"), ENGINE, args)
+    assert code == 1 and result["error"] == "query_failed"
+    with pytest.raises(ControlCallError) as caught:
+        lab.control("POST", "/hosts/ws001/faults", {"change_before_rollback": [
+            {"op": "set_rule", "name": "NoSuchRule", "enabled": True, "profiles": ["domain"]}]})  # fmt: skip
+    assert caught.value.status == 400
+    lab.control("DELETE", "/hosts/ws001/faults")
+    assert run_module(protocol(lab, "ws001"), ENGINE, args)[1] == 0
