@@ -27,6 +27,7 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors im
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._gpo import (
     conflict_warning,
     conflicts,
+    unknown_sources_warning,
 )
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._plan import (
     CurrentState,
@@ -107,6 +108,8 @@ class EngineAction(ActionBase):
         result["gpo_conflicts"] = conflicts(wants, read.get("policy_sources"))
         for conflict in result["gpo_conflicts"]:
             self.warn(conflict_warning(conflict))
+        if unknown := unknown_sources_warning(read.get("policy_sources")):
+            self.warn(unknown)
 
         result["drift"] = plan.drift
         result["changed"] = bool(plan.changes)
