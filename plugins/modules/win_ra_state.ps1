@@ -24,9 +24,7 @@ $Shapes = @{
 # The 64-bit view whatever the endpoint's bitness: a 32-bit process would see WOW6432Node.
 $Hklm = [Microsoft.Win32.RegistryKey]::OpenBaseKey('LocalMachine', 'Registry64')
 
-function Stop-Engine([string]$Kind, [string]$Message) {
-    $exception = [System.InvalidOperationException]::new($Message); $exception.Data['engine_error'] = $Kind; throw $exception
-}
+function Stop-Engine([string]$Kind, [string]$Message) { $e = [System.InvalidOperationException]::new($Message); $e.Data['engine_error'] = $Kind; throw $e }
 
 function ConvertFrom-JsonElement($Element) {
     # System.Text.Json keeps strings as they are (ConvertFrom-Json on PowerShell 7 makes
@@ -60,6 +58,7 @@ function Assert-Shape($Object, [string]$Shape, [string]$Where) {
     $fields = $Shapes[$Shape]
     if ($Object -isnot [System.Collections.Generic.IDictionary[string, object]] -or $Object.Count -ne $fields.Count) { Stop-Engine 'bad_request' "Invalid $Where`: expected an object with exactly $(@($fields.Keys) -join ', ')" }
     foreach ($field in $fields.Keys) {
+        if (-not $Object.ContainsKey($field)) { Stop-Engine 'bad_request' "Invalid $Where`: '$field' is missing" }
         $value = $Object[$field]
         $strings = $value -is [object[]] -and @($value | Where-Object { $_ -isnot [string] }).Count -eq 0
         $ok = switch ($fields[$field]) {
@@ -67,7 +66,7 @@ function Assert-Shape($Object, [string]$Shape, [string]$Where) {
             'object' { $value -is [System.Collections.Generic.IDictionary[string, object]] }
             'objects' { $value -is [object[]] } 'data' { $value -is [string] -or $strings }
         }
-        if (-not ($Object.ContainsKey($field) -and $ok)) { Stop-Engine 'bad_request' "Invalid $Where`: '$field' must be $($fields[$field])" }
+        if (-not $ok) { Stop-Engine 'bad_request' "Invalid $Where`: '$field' must be $($fields[$field])" }
     }
 }
 
@@ -295,6 +294,7 @@ catch {
     if (-not $Result['error']) { $Result['error'] = 'host_error' }
     $exitCode = 1
 }
-Write-Output (ConvertTo-Json -InputObject $Result -Depth 20 -Compress)
+# As Ansible.Basic does: the wrapper captures Console.Out, and 'exit' ends the runspace.
+[Console]::Out.WriteLine((ConvertTo-Json -InputObject $Result -Depth 20 -Compress))
 $global:LASTEXITCODE = $exitCode
 exit $exitCode

@@ -35,7 +35,6 @@ ALLOWED_CMDLETS = {
     "where-object",
     "foreach-object",
     "add-type",
-    "write-output",
     "convertto-json",
 }
 # Provider cmdlets and tools that could delete or recreate keys, or run arbitrary text.
@@ -257,7 +256,7 @@ def module_shape_problems(script: Script) -> list[str]:
         problems.append(f"$complex_args options read: {sorted(options)}")
     tail = [re.sub(r"\s+", " ", text(st)) for st in script.statements[-3:]]
     expected = [
-        "Write-Output (ConvertTo-Json -InputObject $Result -Depth 20 -Compress)",
+        "[Console]::Out.WriteLine((ConvertTo-Json -InputObject $Result -Depth 20 -Compress))",
         "$global:LASTEXITCODE = $exitCode",
         "exit $exitCode",
     ]
