@@ -44,7 +44,7 @@ function Read-Request {
     if ($unknown.Count -gt 0 -or $complex_args['request'] -isnot [string]) { Stop-Engine 'bad_request' "Invalid module arguments: only 'request', a base64 string" }
     try {
         $json = [System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($complex_args['request']))
-        if ($PSVersionTable.PSVersion.Major -ge 6) { return , (ConvertFrom-JsonElement ([System.Text.Json.JsonDocument]::Parse($json).RootElement)) }
+        if ($PSVersionTable.PSVersion.Major -ge 6) { Add-Type -AssemblyName System.Text.Json; return , (ConvertFrom-JsonElement ([System.Text.Json.JsonDocument]::Parse($json).RootElement)) }
         Add-Type -AssemblyName System.Web.Extensions
         $serializer = [System.Web.Script.Serialization.JavaScriptSerializer]::new()
         $serializer.MaxJsonLength = [int]::MaxValue
@@ -103,10 +103,10 @@ function Read-Key([string]$Path, [string]$SubKey) {
 }
 
 function Get-Rules([string[]]$Names, [string]$Store) {
-    # One query for every Name (escaped: -Name takes wildcards). Only "no such rule" means
-    # absent; a stopped firewall service or a missing provider is an error.
-    $patterns = @($Names | ForEach-Object { [System.Management.Automation.WildcardPattern]::Escape($_) })
-    $rules = @(Get-NetFirewallRule -Name $patterns -PolicyStore $Store -ErrorAction SilentlyContinue -ErrorVariable failures)
+    # One query for all Names (escaped: -Name takes wildcards). Only "no such rule" is absence.
+    $patterns = @($Names | ForEach-Object { [System.Management.Automation.WildcardPattern]::Escape($_) }); $rules = @()
+    try { $rules = @(Get-NetFirewallRule -Name $patterns -PolicyStore $Store -ErrorAction SilentlyContinue -ErrorVariable failures) }
+    catch { $failures = @($_) }  # terminating: the provider or the service is not there
     $real = @($failures | Where-Object { [string]$_.CategoryInfo.Category -ne 'ObjectNotFound' })
     if ($real.Count -gt 0) { Stop-Engine 'query_failed' "Failed to read firewall rules ($Store): $($real[0].Exception.Message)" }
     return , @(foreach ($rule in $rules) {
