@@ -23,7 +23,14 @@ from winra_lab.wire import wire_faults
 
 log = logging.getLogger(__name__)
 
-HOST_FAULT_NAMES = ("deny_keys", "fail_write_after", "change_before_apply")
+HOST_FAULT_NAMES = (
+    "deny_keys",
+    "fail_write_after",
+    "change_before_apply",
+    "change_before_rollback",
+    "firewall_unavailable",
+    "lsa_unavailable",
+)
 REGISTRY_TYPES = ("REG_SZ", "REG_EXPAND_SZ", "REG_DWORD", "REG_QWORD", "REG_MULTI_SZ", "REG_BINARY")
 
 
@@ -53,12 +60,12 @@ def set_faults(server, host, spec: dict) -> dict:
         raise ControlError(400, str(exc)) from exc
     # "Someone else" can only change a rule the host has; checked here, where the host is
     # known, so a later apply never trips over a rule that is not there.
-    for change in new_host_faults.change_before_apply:
-        if change["op"] == "set_rule" and host.state.find_rule(change["name"]) is None:
-            raise ControlError(
-                400,
-                f"change_before_apply: host {host.name} has no firewall rule {change['name']!r}",
-            )
+    for kind in ("change_before_apply", "change_before_rollback"):
+        for change in getattr(new_host_faults, kind):
+            if change["op"] == "set_rule" and host.state.find_rule(change["name"]) is None:
+                raise ControlError(
+                    400, f"{kind}: host {host.name} has no firewall rule {change['name']!r}"
+                )
     try:
         wire_faults.apply_spec(host.wire_faults, wire)
     except wire_faults.FaultSpecError as exc:

@@ -22,6 +22,12 @@ from dataclasses import dataclass, field
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import (
+    CONTRACT_VERSION,
+    decode_read,
+    module_args,
+    read_document,
+)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import (
     HostStateError,
     OptionError,
@@ -29,6 +35,7 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors im
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._gpo import (
     conflict_warning,
     conflicts,
+    unknown_sources_warning,
 )
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._part_input import (
     check_part,
@@ -46,7 +53,6 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._registry_
 )
 
 ENGINE = "winra.remote_assistance.win_ra_state"
-CONTRACT_VERSION = 1
 
 
 def _no_extra_keys(options, current) -> dict:
@@ -178,8 +184,8 @@ class EngineAction(ActionBase):
         # policy_sources in the same read: knowing which values a GPO fights over costs no
         # extra round trip. A read of no registry keys (rules backend) has nothing a GPO
         # could set here, so it spares the host the Resultant Set of Policy query.
-        request = merged_read_request([run.part.read_request(run.options) for run in runs])
-        request = {"action": "read", **request, "policy_sources": bool(request["keys"])}
+        asked = merged_read_request([run.part.read_request(run.options) for run in runs])
+        request = read_document(**asked, policy_sources=bool(asked["keys"]))
         read = self._engine(task_vars, request, result)
         if read.get("failed"):
             message = f"Failed to read the host state: {read.get('msg')}"
@@ -192,6 +198,7 @@ class EngineAction(ActionBase):
                 f"{read.get('contract_version')!r}, this collection needs {CONTRACT_VERSION}",
             )
 
+        read = decode_read(read, request)
         current = CurrentState.from_read(read)
         plans = []
         try:
@@ -214,6 +221,9 @@ class EngineAction(ActionBase):
             run.result["changed"] = bool(plan.changes)
             if self._task.diff:
                 run.result["diff"] = plan.diff
+        # Unknown rather than "no conflict": RSoP logging off hides what a GPO sets.
+        if unknown := unknown_sources_warning(read.get("policy_sources")):
+            runs[0].warnings.append(unknown)
         result["changed"] = bool(whole.changes)
         if self._task.diff:
             result["diff"] = whole.diff
@@ -232,10 +242,10 @@ class EngineAction(ActionBase):
         return self._finish(result, runs)
 
     # -- helpers ------------------------------------------------------------------------------
-    def _engine(self, task_vars, module_args: dict, result: dict) -> dict:
+    def _engine(self, task_vars, document: dict, result: dict) -> dict:
         result["engine_runs"] += 1
         return self._execute_module(
-            module_name=ENGINE, module_args=module_args, task_vars=task_vars
+            module_name=ENGINE, module_args=module_args(document), task_vars=task_vars
         )
 
     def _failed(

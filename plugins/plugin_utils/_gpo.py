@@ -81,3 +81,14 @@ def conflict_warning(conflict: dict) -> str:
         f"is set to {render(gpo_value)} by the GPO '{conflict['gpo']}'; {ours}. Group Policy "
         f"will put its value back at the next refresh ({REFRESH}): change the GPO instead."
     )
+
+
+def unknown_sources_warning(policy_sources: dict | None) -> str | None:
+    """A warning when Group Policy conflicts cannot be known: RSoP logging is turned off."""
+    if (policy_sources or {}).get("status") != "logging_off":
+        return None
+    return (
+        "Group Policy conflicts are unknown on this host: Resultant Set of Policy logging is "
+        "off (RSoPLogging = 0 under HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\System), "
+        "so a GPO that sets these values would not be reported."
+    )

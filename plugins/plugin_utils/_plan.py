@@ -15,6 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import (
+    MALFORMED,
+    encode_data,
+    encode_profiles,
+)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import HostStateError
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._registry_values import (
     REG_TYPES,
@@ -141,17 +146,21 @@ def _comparable(want) -> tuple:
 
 
 def _expect(value: RegValue | None) -> dict:
+    """Exactly what the engine reported: it compares ordinally with what it reads now."""
     if value is None:
         return {"present": False}
-    return {"present": True, "type": value.type, "data": value.data}
+    if value.raw is not None:
+        return dict(value.raw)
+    kind, data = encode_data(value.type, value.data)
+    return {"present": True, "kind": kind, "data": data}
 
 
 def _plan_value(want, current: CurrentState, plan: Plan) -> None:
     path = normalise_path(want.path)
     actual = current.value(path, want.name)
-    if actual is not None and actual.type not in REG_TYPES:
-        # The engine reports types outside the contract (REG_NONE, REG_LINK, ...) as REG_OTHER
-        # without data, so a compare-and-swap on them is impossible: stop and say so.
+    if actual is not None and actual.type not in REG_TYPES and actual.type != MALFORMED:
+        # A kind outside the collection's table (REG_NONE, REG_LINK, ...) is not ours to
+        # overwrite: stop and say so. A malformed DWORD/QWORD is drift and gets replaced.
         raise HostStateError(
             f"Failed to manage value '{path}\\{actual.name}': it has a registry type this "
             f"collection does not manage ({actual.type}); remove or fix it by hand first"
@@ -166,8 +175,8 @@ def _plan_value(want, current: CurrentState, plan: Plan) -> None:
     if desired is None:
         change = {"op": "delete_value", "path": path, "name": name}
     else:
-        change = {"op": "set_value", "path": path, "name": name, "type": want.type}
-        change["data"] = want.data
+        kind, data = encode_data(want.type, want.data)
+        change = {"op": "set_value", "path": path, "name": name, "kind": kind, "data": data}
     change["expect"] = _expect(actual)
     plan.changes.append(change)
     plan.drift.append(
@@ -193,6 +202,7 @@ def _plan_rule(want: WantRule, current: CurrentState, plan: Plan) -> None:
     if rule is None or not rule.get("exists"):
         # The domain modules fail before planning on a missing rule; reaching here is a bug.
         raise ValueError(f"firewall rule {want.name!r} was not read or does not exist")
+    _check_rule_is_local(want, rule)
     actual = _rule_state(rule.get("enabled"), rule.get("profiles") or [])
     desired = _rule_state(want.enabled, want.profiles)
     label = f"{RULE_PATH} {rule['name']}"
@@ -200,7 +210,10 @@ def _plan_rule(want: WantRule, current: CurrentState, plan: Plan) -> None:
     plan.after.append(f"{label} = enabled={desired['enabled']} profiles={desired['profiles']}")
     if actual == desired:
         return
-    plan.changes.append({"op": "set_rule", "name": rule["name"], **desired, "expect": actual})
+    change = {"op": "set_rule", "name": rule["name"], "enabled": desired["enabled"]}
+    change["profile"] = encode_profiles(desired["profiles"])
+    change["expect"] = rule.get("raw") or _rule_raw(actual, rule)
+    plan.changes.append(change)
     plan.drift.append(
         {
             "setting": want.setting,
@@ -210,3 +223,29 @@ def _plan_rule(want: WantRule, current: CurrentState, plan: Plan) -> None:
             "actual": actual,
         }
     )
+
+
+def _rule_raw(actual: dict, rule: dict) -> dict:
+    """The engine's form of a rule state, for a rule the controller was given typed."""
+    return {
+        "present": True,
+        "enabled": "True" if actual["enabled"] else "False",
+        "profile": encode_profiles(actual["profiles"]),
+        "group": rule.get("group") or "",
+    }
+
+
+def _check_rule_is_local(want: WantRule, rule: dict) -> None:
+    """A local change to a rule Group Policy owns, or that policy ignores, has no effect."""
+    if rule.get("source") == "gpo":
+        raise HostStateError(
+            f"Failed to change firewall rule '{rule['name']}': Group Policy delivers it "
+            f"('{rule.get('gpo')}') and a GPO rule wins over a local one; change the GPO"
+        )
+    ignored = [p for p in (rule.get("local_rules_ignored") or []) if p in want.profiles]
+    if want.enabled and ignored:
+        raise HostStateError(
+            f"Failed to enable firewall rule '{rule['name']}': Group Policy sets 'Apply local "
+            f"firewall rules' to No for the {', '.join(ignored)} profile(s), so a local rule "
+            "has no effect there; change the GPO"
+        )

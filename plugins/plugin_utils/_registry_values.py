@@ -10,7 +10,7 @@ a list of strings for REG_MULTI_SZ, lowercase hex for REG_BINARY.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 REG_TYPES = ("REG_SZ", "REG_EXPAND_SZ", "REG_DWORD", "REG_QWORD", "REG_MULTI_SZ", "REG_BINARY")
@@ -26,6 +26,9 @@ class RegValue:
     name: str
     type: str
     data: object
+    # The value as the engine reported it ({present, kind, data}): the compare-and-swap
+    # expect of a change. None for values the controller made up.
+    raw: dict | None = field(default=None, compare=False)
 
     def as_json(self) -> dict:
         return {"type": self.type, "data": self.data}
@@ -145,6 +148,7 @@ class KeySnapshot:
     @classmethod
     def from_json(cls, key: dict) -> KeySnapshot:
         values = tuple(
-            RegValue(item["name"], item["type"], item["data"]) for item in key.get("values", [])
+            RegValue(item["name"], item["type"], item["data"], item.get("raw"))
+            for item in key.get("values", [])
         )
         return cls(normalise_path(key["path"]), bool(key.get("exists")), values)

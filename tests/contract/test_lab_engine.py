@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from winra_lab.windows import profiles
-from winra_lab.windows.engine import run_engine
+from winra_lab.windows.engine import encode_request, run_engine
 from winra_lab.windows.firewall import FirewallRule
 from winra_lab.windows.hoststate import HostState
 from winra_lab.windows.registry import Registry, data_to_json, fold
@@ -50,9 +50,9 @@ def host_from_case(case: dict) -> HostState:
             "registry": given.get("registry") or {},
             "firewall_rules": given.get("firewall_rules") or [],
             "faults": case.get("faults") or {},
-            # The lab reports RSoP on a domain member only: the examples' `available` equals
-            # facts.domain_joined (tests/contract/test_case_files.py checks it).
             "gpo_values": (given.get("policy_sources") or {}).get("values") or [],
+            # RSoP logging is on by default on every host: omitted means an empty RSoP.
+            "rsop_available": (given.get("policy_sources") or {}).get("available", True),
         }
     )
 
@@ -71,6 +71,18 @@ def rules_view(rules: list) -> list:
     return [FirewallRule.from_json(rule).to_json() for rule in rules]
 
 
+def unordered(key: str, value: object) -> object:
+    """The contract leaves the order of a key's values, of rule rows and of RSoP rows to the host."""
+    if key == "keys" and isinstance(value, list):
+        return [{**k, "values": sorted(k["values"], key=lambda v: v["name"])} for k in value]
+    if key == "firewall_rules" and isinstance(value, list):
+        return sorted(value, key=lambda r: (r["name"], r["source_type"]))
+    if key == "policy_sources" and isinstance(value, dict):
+        rows = sorted(value.get("settings") or [], key=lambda r: (r["key"].lower(), r["name"]))
+        return {**value, "settings": rows}
+    return value
+
+
 def test_contract_examples_exist():
     # An empty directory would make the parametrized test below vanish: that is a failure.
     assert CASE_FILES, f"no contract examples found in {CASES_DIR}"
@@ -83,11 +95,13 @@ def test_lab_engine_passes_contract_example(case_file):
     initial = registry_view(host.registry)
     check_mode = bool(case.get("check_mode", False))
 
-    result = run_engine(host, case["request"], check_mode)
+    result = run_engine(host, encode_request(case["request"]), check_mode)
 
     for key, expected in case["response"].items():
         assert key in result, f"{case['description']}: result has no '{key}': {result}"
-        assert result[key] == expected, f"{case['description']}: '{key}' differs; result: {result}"
+        assert unordered(key, result[key]) == unordered(key, expected), (
+            f"{case['description']}: '{key}' differs; result: {result}"
+        )
     for fragment in case.get("msg_contains") or []:
         assert fragment in result.get("msg", ""), (
             f"{case['description']}: msg {result.get('msg')!r}"

@@ -106,3 +106,46 @@ def run_module(
         stdin=module_stdin(fqcn, args, check_mode),
     )
     return json.loads(out), code
+
+
+# ----- the host engine's request form (contract 2: one option, base64 JSON) ----------------
+
+COMPUTER_NAME = "HKLM:\\SYSTEM\\CurrentControlSet\\Control\\ComputerName\\ActiveComputerName"
+
+
+def engine_args(document: dict) -> dict:
+    """win_ra_state's module arguments for a request document."""
+    import base64
+    import json
+
+    return {"request": base64.b64encode(json.dumps(document).encode("utf-8")).decode("ascii")}
+
+
+def engine_read(keys=()) -> dict:
+    """A read of `keys` and of the computer name (each host answers for itself)."""
+    return engine_args({"action": "read", "keys": [*keys, COMPUTER_NAME], "accounts": [],
+                        "firewall_rules": [], "policy_sources": False})  # fmt: skip
+
+
+def engine_set_dword(path: str, name: str, data: int) -> dict:
+    """An apply that creates one REG_DWORD that must not exist yet."""
+    change = {"op": "set_value", "path": path, "name": name, "kind": "DWord",
+              "data": data.to_bytes(4, "little").hex(), "expect": {"present": False}}  # fmt: skip
+    return engine_args({"action": "apply", "changes": [change]})
+
+
+def engine_value(result: dict, name: str, key: int = 0) -> dict | None:
+    """A value of a read's key, DWORD data decoded to an integer."""
+    for value in result["keys"][key]["values"]:
+        if value["name"] == name:
+            data = value["data"]
+            if value["kind"] == "DWord" and len(data) == 8:
+                data = int.from_bytes(bytes.fromhex(data), "little")
+            return {"name": name, "kind": value["kind"], "data": data}
+    return None
+
+
+def hostname_of(result: dict) -> str | None:
+    """The computer name a read reports (its last key is COMPUTER_NAME)."""
+    value = engine_value(result, "ComputerName", key=-1)
+    return value["data"] if value else None

@@ -7,12 +7,17 @@ import re
 import subprocess
 
 import pytest
-from _lab_helpers import BIN, ansible_env, throwaway_collections
+from _lab_helpers import BIN, ansible_env, engine_read, engine_set_dword, throwaway_collections
 
 from winra_lab.lab import Lab
 
 pytestmark = [pytest.mark.lab, pytest.mark.e2e]
 ENGINE = "winra.remote_assistance.win_ra_state"
+# The computer name is the last key of engine_read(): each host answers for itself.
+HOSTNAME_MATCHES = (
+    "(read['keys'] | last)['values'] | selectattr('name', 'equalto', 'ComputerName')"
+    " | map(attribute='data') | first == (inventory_hostname.split('.')[0] | upper)"
+)
 PING = "ansible.windows.win_ping"
 POLICY = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"
 
@@ -24,49 +29,25 @@ PLAY = [
             {"name": "ping", PING: {}},
             {
                 "name": "apply in check mode writes nothing",
-                ENGINE: {
-                    "action": "apply",
-                    "changes": [
-                        {
-                            "op": "set_value",
-                            "path": POLICY,
-                            "name": "fAllowUnsolicited",
-                            "type": "REG_DWORD",
-                            "data": 1,
-                            "expect": {"present": False},
-                        }
-                    ],
-                },
+                ENGINE: engine_set_dword(POLICY, "fAllowUnsolicited", 1),
                 "check_mode": True,
                 "register": "checked",
             },
             {
                 "name": "apply",
-                ENGINE: {
-                    "action": "apply",
-                    "changes": [
-                        {
-                            "op": "set_value",
-                            "path": POLICY,
-                            "name": "fAllowUnsolicited",
-                            "type": "REG_DWORD",
-                            "data": 1,
-                            "expect": {"present": False},
-                        }
-                    ],
-                },
+                ENGINE: engine_set_dword(POLICY, "fAllowUnsolicited", 1),
                 "register": "applied",
             },
-            {"name": "read back", ENGINE: {"action": "read", "keys": [POLICY]}, "register": "read"},
+            {"name": "read back", ENGINE: engine_read([POLICY]), "register": "read"},
             {
                 "name": "each host answered for itself",
                 "ansible.builtin.assert": {
                     "that": [
                         "checked is changed",
                         "applied is changed",
-                        "read.facts.hostname == (inventory_hostname.split('.')[0] | upper)",
+                        HOSTNAME_MATCHES,
                         "read['keys'][0]['values'] | selectattr('name', 'equalto', 'fAllowUnsolicited')"
-                        " | map(attribute='data') | list == [1]",
+                        " | map(attribute='data') | list == ['01000000']",
                     ]
                 },
             },
@@ -168,14 +149,10 @@ def test_fleet_of_200_hosts_with_forks_50(tmp_path):
             "gather_facts": False,
             "tasks": [
                 {"name": "ping", PING: {}},
-                {"name": "read", ENGINE: {"action": "read", "keys": [POLICY]}, "register": "read"},
+                {"name": "read", ENGINE: engine_read([POLICY]), "register": "read"},
                 {
                     "name": "no state leaks between hosts",
-                    "ansible.builtin.assert": {
-                        "that": [
-                            "read.facts.hostname == (inventory_hostname.split('.')[0] | upper)"
-                        ]
-                    },
+                    "ansible.builtin.assert": {"that": [HOSTNAME_MATCHES]},
                 },
             ],
         }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from _lab_helpers import protocol, run_module
+from _lab_helpers import engine_read, protocol, run_module
 
 from winra_lab.client import RUN_FILE, ControlCallError, ControlClient, run_cli
 from winra_lab.lab import Lab
@@ -51,8 +51,8 @@ def test_a_seeded_value_reads_back_and_reset_removes_it(lab):
 
 def test_counters_count_module_runs_and_reset_to_zero(lab):
     client = lab.client
-    run_module(protocol(lab, "ws001"), ENGINE, {"action": "read", "keys": [POLICY]})
-    run_module(protocol(lab, "ws002"), ENGINE, {"action": "read", "keys": [POLICY]})
+    run_module(protocol(lab, "ws001"), ENGINE, engine_read([POLICY]))
+    run_module(protocol(lab, "ws002"), ENGINE, engine_read([POLICY]))
     assert client.counters("ws001")["module_runs"] == {ENGINE: 1}
     assert set(client.counters()) == {"ws001.contoso.test", "ws002.contoso.test"}
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-from _lab_helpers import protocol, run_module
+from _lab_helpers import (
+    engine_args,
+    engine_read,
+    engine_set_dword,
+    engine_value,
+    protocol,
+    run_module,
+)
 
 from winra_lab.client import ControlCallError
 from winra_lab.lab import Lab
@@ -23,9 +30,8 @@ def lab(tmp_path):
 
 
 def _engine_value(lab, host):
-    result, _ = run_module(protocol(lab, host), ENGINE, {"action": "read", "keys": [POLICY]})
-    values = result["keys"][0]["values"]
-    return next((v for v in values if v["name"] == VALUE["name"]), None)
+    result, _ = run_module(protocol(lab, host), ENGINE, engine_read([POLICY]))
+    return engine_value(result, VALUE["name"])
 
 
 def test_health_and_host_list(lab):
@@ -51,11 +57,7 @@ def test_seeded_drift_is_what_the_engine_reads_and_is_not_a_module_write(lab):
         )["data"]
         == 1
     )
-    assert _engine_value(lab, "ws001") == {
-        "name": "fAllowUnsolicited",
-        "type": "REG_DWORD",
-        "data": 1,
-    }
+    assert _engine_value(lab, "ws001") == {"name": "fAllowUnsolicited", "kind": "DWord", "data": 1}
     assert _engine_value(lab, "ws002") is None  # the other host is untouched
     assert lab.control("GET", "/hosts/ws001/counters")["registry_writes"] == 0
     lab.control("DELETE", "/hosts/ws001/registry", {"path": POLICY, "name": "fAllowUnsolicited"})
@@ -107,10 +109,9 @@ def test_bad_requests_are_answered_with_errors(lab, method, path, body, status):
 
 def test_counters_count_each_kind_and_reset(lab):
     proto = protocol(lab, "ws001")
-    run_module(proto, ENGINE, {"action": "read", "keys": []})
-    run_module(proto, ENGINE, {"action": "read", "keys": []}, check_mode=True)
-    change = {"op": "set_value", **VALUE, "expect": {"present": False}}
-    result, code = run_module(proto, ENGINE, {"action": "apply", "changes": [change]})
+    run_module(proto, ENGINE, engine_read())
+    run_module(proto, ENGINE, engine_read(), check_mode=True)
+    result, code = run_module(proto, ENGINE, engine_set_dword(POLICY, VALUE["name"], 1))
     assert code == 0, result
     counters = lab.control("GET", "/hosts/ws001/counters")
     assert counters["module_runs"] == {ENGINE: 2}
@@ -184,5 +185,23 @@ def test_gp_refresh_without_gpo_values_writes_nothing(lab):
 
 
 def _engine_value_named(lab, name):
-    result, _ = run_module(protocol(lab, "ws001"), ENGINE, {"action": "read", "keys": [POLICY]})
-    return next((v for v in result["keys"][0]["values"] if v["name"] == name), None)
+    result, _ = run_module(protocol(lab, "ws001"), ENGINE, engine_read([POLICY]))
+    return engine_value(result, name)
+
+
+def test_engine_faults_of_contract_2_are_set_through_the_control_api(lab):
+    lab.control(
+        "POST", "/hosts/ws001/faults", {"firewall_unavailable": True, "lsa_unavailable": True}
+    )
+    host = lab.control("GET", "/hosts/ws001/faults")["host"]
+    assert host["firewall_unavailable"] is True and host["lsa_unavailable"] is True
+    args = engine_args({"action": "read", "keys": [], "accounts": ["CONTOSO\\Helpdesk"],
+                        "firewall_rules": [], "policy_sources": False})  # fmt: skip
+    result, code = run_module(protocol(lab, "ws001"), ENGINE, args)
+    assert code == 1 and result["error"] == "query_failed"
+    with pytest.raises(ControlCallError) as caught:
+        lab.control("POST", "/hosts/ws001/faults", {"change_before_rollback": [
+            {"op": "set_rule", "name": "NoSuchRule", "enabled": True, "profiles": ["domain"]}]})  # fmt: skip
+    assert caught.value.status == 400
+    lab.control("DELETE", "/hosts/ws001/faults")
+    assert run_module(protocol(lab, "ws001"), ENGINE, args)[1] == 0

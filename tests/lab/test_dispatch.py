@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from _lab_helpers import engine_read, hostname_of
 
 from winra_lab import dispatch
 from winra_lab.labhost import LabHost
@@ -36,10 +37,8 @@ def test_canonical_names(asked, fqcn):
 
 
 def test_engine_runs_against_the_host_state(host):
-    result = dispatch.run_module(
-        host, Invocation(dispatch.ENGINE, {"action": "read", "keys": [OLE]})
-    )
-    assert result["facts"]["hostname"] == "WS001"
+    result = dispatch.run_module(host, Invocation(dispatch.ENGINE, engine_read([OLE])))
+    assert hostname_of(result) == "WS001"
     assert host.counters.snapshot(0)["module_runs"] == {dispatch.ENGINE: 1}
 
 

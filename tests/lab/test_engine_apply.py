@@ -3,8 +3,8 @@
 import copy
 
 import pytest
+from _engine_requests import delete_value, engine, present, set_rule, set_value
 
-from winra_lab.windows.engine import run_engine
 from winra_lab.windows.hoststate import HostState
 
 TS = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"
@@ -40,32 +40,8 @@ def make_state(registry=REGISTRY):
     )
 
 
-def present(reg_type, data):
-    return {"present": True, "type": reg_type, "data": data}
-
-
-def set_value(path, name, reg_type, data, expect):
-    return {
-        "op": "set_value",
-        "path": path,
-        "name": name,
-        "type": reg_type,
-        "data": data,
-        "expect": expect,
-    }
-
-
-def delete_value(path, name, expect):
-    return {"op": "delete_value", "path": path, "name": name, "expect": expect}
-
-
-def set_rule(name, enabled, expect_enabled=False):
-    return {"op": "set_rule", "name": name, "enabled": enabled, "profiles": ["domain"],
-            "expect": {"enabled": expect_enabled, "profiles": ["domain"]}}  # fmt: skip
-
-
 def apply(state, changes, check_mode=False):
-    result = run_engine(state, {"action": "apply", "changes": changes}, check_mode)
+    result = engine(state, {"action": "apply", "changes": changes}, check_mode)
     assert set(result) >= APPLY_KEYS, result
     return result
 
@@ -80,7 +56,7 @@ ENABLE_OFFER = [
 def test_empty_changes_change_nothing():
     state = make_state()
     assert apply(state, []) == {
-        "changed": False, "contract_version": 1, "applied": 0, "rolled_back": False, "conflicts": []
+        "changed": False, "contract_version": 2, "applied": 0, "rolled_back": False, "conflicts": []
     }  # fmt: skip
     assert state.registry.writes == 0
 
@@ -90,7 +66,7 @@ def test_apply_writes_in_order_and_creates_missing_keys():
     result = apply(state, ENABLE_OFFER)
     assert result == {
         "changed": True,
-        "contract_version": 1,
+        "contract_version": 2,
         "applied": 3,
         "rolled_back": False,
         "conflicts": [],
@@ -135,12 +111,10 @@ def test_every_mismatch_is_a_conflict_and_nothing_is_written():
     result = apply(state, changes)
     assert result["failed"] is True and result["error"] == "precondition"
     assert result["conflicts"] == [
-        {"path": TS, "name": "fAllowUnsolicited", "expected": present("REG_SZ", "0"),
-         "actual": present("REG_DWORD", 0)},
-        {"path": TS, "name": "MaxIdleTime", "expected": present("REG_DWORD", 5), "actual": ABSENT},
-        {"path": "HKLM:\\SOFTWARE\\Microsoft\\Ole", "name": "EnableDCOM",
-         "expected": present("REG_SZ", "n"), "actual": present("REG_SZ", "N")},
-    ]  # fmt: skip
+        {"index": 0, "actual": present("REG_DWORD", 0)},
+        {"index": 2, "actual": ABSENT},
+        {"index": 3, "actual": present("REG_SZ", "N")},
+    ]
     assert "fAllowUnsolicited" in result["msg"]
     assert state.registry.writes == 0
     assert state.registry.dump() == make_state().registry.dump()
@@ -150,7 +124,16 @@ def test_every_mismatch_is_a_conflict_and_nothing_is_written():
 def test_expect_compares_value_names_case_insensitively_and_data_exactly():
     state = make_state()
     ok = apply(
-        state, [set_value(TS.lower(), "FALLOWUNSOLICITED", "REG_DWORD", 1, present("REG_DWORD", 0))]
+        state,
+        [
+            set_value(
+                "HKLM:\\" + TS[6:].lower(),
+                "FALLOWUNSOLICITED",
+                "REG_DWORD",
+                1,
+                present("REG_DWORD", 0),
+            )
+        ],
     )
     assert ok["applied"] == 1
     assert state.registry.get_value(TS, "fAllowUnsolicited").name == "fAllowUnsolicited"
@@ -185,7 +168,7 @@ def test_check_mode_still_reports_conflicts():
 
 def test_set_rule_sets_enabled_and_profiles_of_an_existing_rule():
     state = make_state()
-    change = set_rule(DCOM, True) | {"profiles": ["public", "domain"]}
+    change = set_rule(DCOM, True) | {"profile": "Domain, Public"}
     assert apply(state, [change])["applied"] == 1
     assert (state.find_rule(DCOM).enabled, state.find_rule(DCOM).profiles) == (
         True,
@@ -198,21 +181,24 @@ def test_set_rule_conflict_reports_the_rule_state():
     state = make_state()
     result = apply(state, [set_rule(DCOM, False, expect_enabled=True)])
     assert result["conflicts"] == [
-        {"path": "FirewallRule", "name": DCOM, "expected": {"enabled": True, "profiles": ["domain"]},
-         "actual": {"enabled": False, "profiles": ["domain"]}}
+        {"index": 0, "actual": {"present": True, "enabled": "False", "profile": "Domain",
+                                "group": RA_GROUP}}
     ]  # fmt: skip
 
 
 @pytest.mark.parametrize("check_mode", [False, True])
 @pytest.mark.parametrize(
-    ("name", "error"),
-    [("RemoteAssistance-RAServer-In-TCP-NoScope-Active", "rule_missing"),
-     ("RemoteDesktop-UserMode-In-TCP", "rule_foreign")],
+    ("name", "actual"),
+    [("RemoteAssistance-RAServer-In-TCP-NoScope-Active", {"present": False}),
+     ("RemoteDesktop-UserMode-In-TCP", {"present": True, "enabled": "False", "profile": "Domain",
+                                        "group": "@FirewallAPI.dll,-28752"})],
 )  # fmt: skip
-def test_set_rule_never_creates_nor_touches_foreign_rules(name, error, check_mode):
+def test_set_rule_never_creates_nor_touches_foreign_rules(name, actual, check_mode):
+    # The controller judges the group; the compare-and-swap refuses a rule that is not as read.
     state = make_state()
     result = apply(state, [ENABLE_OFFER[0], set_rule(name, True)], check_mode)
-    assert result["failed"] is True and result["error"] == error
+    assert result["failed"] is True and result["error"] == "precondition"
+    assert result["conflicts"] == [{"index": 1, "actual": actual}]
     assert name in result["msg"]
     assert len(state.firewall_rules) == 2
     assert state.registry.writes == 0 and state.firewall_writes == 0
@@ -229,26 +215,28 @@ BAD_CHANGES = [
     set_value(TS, "x", "REG_MULTI_SZ", "a", ABSENT),
     set_value(TS, "x", "REG_BINARY", "xyz", ABSENT),
     set_value("HKCU:\\Software", "x", "REG_SZ", "a", ABSENT),
-    {"op": "set_value", "path": TS, "name": "x", "type": "REG_SZ", "data": "a"},
-    set_value(TS, "x", "REG_SZ", "a", {"present": True, "type": "REG_DWORD", "data": "1"}),
+    {"op": "set_value", "path": TS, "name": "x", "kind": "String", "data": "a"},
+    set_value(TS, "x", "REG_SZ", "a", {"present": True, "kind": "DWord", "data": 1}),
     set_value(TS, "x", "REG_SZ", "a", {}),
-    {"op": "set_rule", "name": DCOM, "enabled": "yes", "profiles": ["domain"], "expect": {}},
-    set_rule(DCOM, True) | {"profiles": ["standard"]},
-    set_rule(DCOM, True) | {"profiles": ["Domain"]},
-    set_rule(DCOM, True) | {"profiles": ["domain", "domain"]},
-    set_rule(DCOM, True) | {"profiles": []},
+    {"op": "set_rule", "name": DCOM, "enabled": "yes", "profile": "Domain", "expect": {}},
+    set_rule(DCOM, True) | {"profile": "Standard"},
+    set_rule(DCOM, True) | {"profile": "domain"},
+    set_rule(DCOM, True) | {"profile": "Private, Domain"},
+    set_rule(DCOM, True) | {"profile": ""},
     set_rule(DCOM, True) | {"name": ""},
     set_rule(DCOM, True) | {"path": TS},
     set_value(TS, "x", "REG_OTHER", None, ABSENT),
-    set_value(TS, "x", "REG_SZ", "a", {"present": False, "type": "REG_SZ"}),
-    set_value(TS, "x", "REG_SZ", "a", {"present": True, "type": "REG_SZ", "data": "b", "extra": 1}),
+    set_value(TS, "x", "REG_SZ", "a", {"present": False, "kind": "String"}),
+    set_value(TS, "x", "REG_SZ", "a", {"present": True, "kind": "String", "data": "b", "extra": 1}),
     set_value(TS, "x", "REG_SZ", "a", ABSENT) | {"comment": "unknown field"},
-    delete_value(TS, "x", ABSENT) | {"type": "REG_SZ"},
+    delete_value(TS, "x", ABSENT) | {"kind": "String"},
     {"op": "delete_value", "path": TS, "expect": ABSENT},
     set_value("HKLM:\\", "x", "REG_SZ", "a", ABSENT),
     set_value(TS, 5, "REG_SZ", "a", ABSENT),
     # a second change of the same target (value names and paths compare case-insensitively)
-    set_value(TS.upper(), "FALLOWUNSOLICITED", "REG_DWORD", 1, present("REG_DWORD", 0)),
+    set_value(
+        "HKLM:\\" + TS[6:].upper(), "FALLOWUNSOLICITED", "REG_DWORD", 1, present("REG_DWORD", 0)
+    ),
 ]
 
 
@@ -261,15 +249,18 @@ def test_malformed_changes_are_bad_requests_and_nothing_is_written(bad):
     assert state.registry.dump() == make_state().registry.dump()
 
 
-def test_missing_changes_default_to_an_empty_list():
-    result = run_engine(make_state(), {"action": "apply"}, False)
-    assert result["changed"] is False and result["applied"] == 0 and "failed" not in result
+def test_missing_changes_are_a_bad_request():
+    # Every field of a request is required: nothing converts or defaults it.
+    result = engine(make_state(), {"action": "apply"})
+    assert result["failed"] is True and result["error"] == "bad_request"
 
 
 @pytest.mark.parametrize("changes", ["x", {"op": "set_value"}, ["not a change"]])
-def test_changes_that_are_not_objects_fail_argument_validation(changes):
-    result = run_engine(make_state(), {"action": "apply", "changes": changes}, False)
-    assert result["failed"] is True and "error" not in result
+def test_changes_that_are_not_objects_are_bad_requests(changes):
+    state = make_state()
+    result = engine(state, {"action": "apply", "changes": changes})
+    assert result["failed"] is True and result["error"] == "bad_request"
+    assert state.registry.writes == 0
 
 
 def test_delete_value_expecting_absence_writes_nothing():
@@ -278,17 +269,19 @@ def test_delete_value_expecting_absence_writes_nothing():
     assert result["applied"] == 1 and state.registry.writes == 0
 
 
-def test_a_rule_group_compares_case_insensitively():
+def test_a_rule_group_compares_ordinally_as_read():
     state = make_state()
     state.find_rule(DCOM).group = RA_GROUP.upper()
-    assert apply(state, [set_rule(DCOM, True)])["applied"] == 1
+    assert apply(state, [set_rule(DCOM, True)])["error"] == "precondition"
+    assert apply(state, [set_rule(DCOM, True, group=RA_GROUP.upper())])["applied"] == 1
 
 
-def test_the_first_hard_error_wins_over_conflicts_found_so_far():
+def test_every_conflict_is_listed_rules_included():
     state = make_state()
     changes = [delete_value(TS, "MaxIdleTime", present("REG_DWORD", 5)), set_rule("Nope", True)]
     result = apply(state, changes)
-    assert result["error"] == "rule_missing" and result["conflicts"] == []
+    assert result["error"] == "precondition"
+    assert result["conflicts"] == [{"index": 0, "actual": ABSENT}, {"index": 1, "actual": ABSENT}]
 
 
 def test_binary_and_multi_sz_values_compare_by_data():

@@ -1,9 +1,10 @@
 """Faults in the lab engine: failed writes roll back, denied keys, someone else's changes."""
 
 import pytest
+from _engine_requests import delete_value, present, read_request, set_rule, set_value
+from _engine_requests import engine as run
 
 from winra_lab.windows import engine
-from winra_lab.windows.engine import run_engine
 from winra_lab.windows.hoststate import HostState, RegistryFaults
 from winra_lab.windows.registry import RegistryError
 
@@ -41,16 +42,12 @@ def make_state(**faults):
 
 
 CHANGES = [
-    {"op": "set_value", "path": TS, "name": "fAllowUnsolicited", "type": "REG_DWORD", "data": 1,
-     "expect": {"present": True, "type": "REG_DWORD", "data": 0}},
-    {"op": "set_value", "path": RAU, "name": "CONTOSO\\Helpdesk", "type": "REG_SZ",
-     "data": "CONTOSO\\Helpdesk", "expect": ABSENT},
-    {"op": "set_rule", "name": DCOM, "enabled": True, "profiles": ["domain"],
-     "expect": {"enabled": False, "profiles": ["domain"]}},
-    {"op": "set_value", "path": FW + "\\GloballyOpenPorts\\List", "name": "135:TCP:*:Enabled:Offer Remote Assistance",
-     "type": "REG_SZ", "data": "135:TCP:*:Enabled:Offer Remote Assistance", "expect": ABSENT},
-    {"op": "delete_value", "path": TS, "name": "fDenyTSConnections",
-     "expect": {"present": True, "type": "REG_DWORD", "data": 0}},
+    set_value(TS, "fAllowUnsolicited", "REG_DWORD", 1, present("REG_DWORD", 0)),
+    set_value(RAU, "CONTOSO\\Helpdesk", "REG_SZ", "CONTOSO\\Helpdesk", ABSENT),
+    set_rule(DCOM, True),
+    set_value(FW + "\\GloballyOpenPorts\\List", "135:TCP:*:Enabled:Offer Remote Assistance",
+              "REG_SZ", "135:TCP:*:Enabled:Offer Remote Assistance", ABSENT),
+    delete_value(TS, "fDenyTSConnections", present("REG_DWORD", 0)),
 ]  # fmt: skip
 
 
@@ -63,7 +60,7 @@ def snapshot(state):
 
 
 def apply(state, changes=CHANGES, check_mode=False):
-    return run_engine(state, {"action": "apply", "changes": changes}, check_mode)
+    return run(state, {"action": "apply", "changes": changes}, check_mode)
 
 
 @pytest.mark.parametrize("k", range(len(CHANGES)))
@@ -75,7 +72,7 @@ def test_a_failed_write_at_any_position_rolls_everything_back(k):
     assert result["error"] == "write_failed"
     assert result["rolled_back"] is True
     assert result["changed"] is False and result["applied"] == 0 and result["conflicts"] == []
-    assert f"change {k + 1} of {len(CHANGES)}" in result["msg"]
+    assert f"change {k} (" in result["msg"]
     # The host ends unchanged, including the keys this apply created (and only those).
     assert snapshot(state) == before
     assert state.registry.key_exists(FW)
@@ -132,7 +129,7 @@ def test_a_missing_denied_key_passes_phase_one_then_its_creation_fails_and_rolls
     before = snapshot(state)
     result = apply(state)
     assert result["error"] == "write_failed" and result["rolled_back"] is True
-    assert "change 2 of" in result["msg"]
+    assert "change 1 (set_value" in result["msg"]
     assert snapshot(state) == before
 
 
@@ -144,9 +141,9 @@ def test_a_denied_parent_does_not_deny_its_subkeys():
 def test_deny_faults_can_be_replaced_at_run_time():
     state = make_state()
     state.faults = RegistryFaults(deny_keys=[TS])
-    assert run_engine(state, {"action": "read", "keys": [TS]}, False)["error"] == "access_denied"
+    assert run(state, read_request([TS]))["error"] == "access_denied"
     state.faults.deny_keys.clear()
-    assert "failed" not in run_engine(state, {"action": "read", "keys": [TS]}, False)
+    assert "failed" not in run(state, read_request([TS]))
 
 
 def test_change_before_apply_happens_once_and_is_not_counted_as_our_write():
@@ -163,13 +160,13 @@ def test_change_before_apply_happens_once_and_is_not_counted_as_our_write():
     state = make_state(change_before_apply=someone)
     result = apply(state, CHANGES[:1])
     assert result["error"] == "precondition"
-    assert result["conflicts"][0]["actual"] == {"present": True, "type": "REG_DWORD", "data": 7}
+    assert result["conflicts"][0]["actual"] == present("REG_DWORD", 7)
     assert state.registry.writes == 0
     assert state.external_writes == 2
     assert state.faults.change_before_apply == []
     assert state.registry.get_value(TS, "fDenyTSConnections") is None
     # A fresh read-decide-apply with what is there now succeeds; the fault does not recur.
-    retry = [dict(CHANGES[0], expect={"present": True, "type": "REG_DWORD", "data": 7})]
+    retry = [dict(CHANGES[0], expect=present("REG_DWORD", 7))]
     assert apply(state, retry)["applied"] == 1
     assert state.external_writes == 2 and state.registry.writes == 1
 
@@ -182,16 +179,25 @@ def test_change_before_apply_also_runs_before_a_check_mode_apply():
     )
     result = apply(state, CHANGES[2:3], check_mode=True)
     assert result["error"] == "precondition"
-    assert result["conflicts"][0]["path"] == "FirewallRule"
+    assert result["conflicts"][0] == {"index": 0, "actual": {
+        "present": True, "enabled": "True", "profile": "Domain", "group": "@FirewallAPI.dll,-33002"}}  # fmt: skip
     assert state.external_writes == 1 and state.firewall_writes == 0
 
 
 def test_faults_survive_the_json_round_trip():
+    someone = {"op": "set_value", "path": TS, "name": "x", "type": "REG_DWORD", "data": 7}
     state = make_state(
-        deny_keys=["hklm\\software\\x"], fail_write_after=2, change_before_apply=CHANGES[:1]
+        deny_keys=["hklm\\software\\x"],
+        fail_write_after=2,
+        change_before_apply=[someone],
+        change_before_rollback=[someone],
+        firewall_unavailable=True,
+        lsa_unavailable=True,
     )
     again = HostState.from_json(state.to_json())
-    assert again.faults == RegistryFaults(["HKLM:\\software\\x"], 2, [dict(CHANGES[0])])
+    assert again.faults == RegistryFaults(
+        ["HKLM:\\software\\x"], 2, [someone], [someone], True, True
+    )
 
 
 @pytest.mark.parametrize(
@@ -224,4 +230,35 @@ def test_engine_module_has_no_fault_state_of_its_own():
     failing, healthy = make_state(fail_write_after=0), make_state()
     assert apply(failing)["error"] == "write_failed"
     assert apply(healthy)["applied"] == len(CHANGES)
-    assert engine.CONTRACT_VERSION == 1
+    assert engine.CONTRACT_VERSION == 2
+
+
+def test_a_concurrent_writer_during_the_apply_makes_the_rollback_leave_their_value():
+    # Rollback is compare-and-swap: it restores only what still holds what this run wrote.
+    theirs = {
+        "op": "set_value",
+        "path": TS,
+        "name": "fAllowUnsolicited",
+        "type": "REG_DWORD",
+        "data": 7,
+    }
+    state = make_state(fail_write_after=2, change_before_rollback=[theirs])
+    result = apply(state)
+    assert result["error"] == "rollback_failed" and result["changed"] is True
+    assert result["applied"] == 2 and result["rolled_back"] is False
+    assert "fAllowUnsolicited" in result["msg"] and "someone else" in result["msg"]
+    assert state.registry.get_value(TS, "fAllowUnsolicited").data == 7
+    # The other write of this run was restored: the helper value is gone again.
+    assert state.registry.get_value(RAU, "CONTOSO\\Helpdesk") is None
+
+
+@pytest.mark.parametrize(("fault", "request_"), [
+    ("firewall_unavailable", read_request(firewall_rules=[DCOM])),
+    ("lsa_unavailable", read_request(accounts=["CONTOSO\\Helpdesk"])),
+    ("firewall_unavailable", {"action": "apply", "changes": CHANGES}),
+])  # fmt: skip
+def test_an_unavailable_host_service_is_an_error_never_absence(fault, request_):
+    state = make_state(**{fault: True})
+    result = run(state, request_)
+    assert result["failed"] is True and result["error"] == "query_failed"
+    assert state.registry.writes == 0 and state.firewall_writes == 0

@@ -16,7 +16,16 @@ import pytest
 import requests
 import spnego
 import winrm
-from _lab_helpers import BIN, ROOT, ansible_env, run, run_module
+from _lab_helpers import (
+    BIN,
+    ROOT,
+    ansible_env,
+    engine_read,
+    engine_value,
+    hostname_of,
+    run,
+    run_module,
+)
 from winrm.exceptions import InvalidCredentialsError
 
 from winra_lab.cli import _fleet_argv, build_parser
@@ -98,10 +107,10 @@ def test_module_run_is_encrypted_on_the_wire(lab, proxy, encryption):
     result, code = run_module(
         ntlm_protocol(lab, endpoint, encryption=encryption),
         ENGINE,
-        {"action": "read", "keys": [OLE]},
+        engine_read([OLE]),
     )
     assert code == 0, result
-    assert result["facts"]["hostname"] == "WS001"
+    assert hostname_of(result) == "WS001"
     sent, received = bytes(proxy.to_server), bytes(proxy.to_client)
     assert b"multipart/encrypted" in sent and b"multipart/encrypted" in received
     assert b"HTTP-SPNEGO-session-encrypted" in received
@@ -119,7 +128,7 @@ def test_unencrypted_messages_show_on_the_wire(lab, proxy):
     """The wire check above can fail: without encryption the SOAP text is plain to see."""
     endpoint = f"http://127.0.0.1:{proxy.port}/wsman"
     result, code = run_module(
-        ntlm_protocol(lab, endpoint, encryption="never"), ENGINE, {"action": "read", "keys": [OLE]}
+        ntlm_protocol(lab, endpoint, encryption="never"), ENGINE, engine_read([OLE])
     )
     assert code == 0, result
     assert b"transfer/Create" in bytes(proxy.to_server)
@@ -129,10 +138,8 @@ def test_unencrypted_messages_show_on_the_wire(lab, proxy):
 def test_handshake_runs_on_one_keep_alive_connection(lab):
     host = lab.host("ws002")
     before = host.counters.snapshot(0)
-    result, code = run_module(
-        ntlm_protocol(lab, host.endpoint), ENGINE, {"action": "read", "keys": [OLE]}
-    )
-    assert code == 0 and result["facts"]["hostname"] == "WS002"
+    result, code = run_module(ntlm_protocol(lab, host.endpoint), ENGINE, engine_read([OLE]))
+    assert code == 0 and hostname_of(result) == "WS002"
     after = host.counters.snapshot(0)
     assert after["connections"] - before["connections"] == 1
     by_action = {
@@ -161,7 +168,7 @@ def test_domain_qualified_user_names_are_accepted(lab):
             username=user,
             password=lab.credentials.password,
         )
-        result, code = run_module(proto, ENGINE, {"action": "read", "keys": [OLE]})
+        result, code = run_module(proto, ENGINE, engine_read([OLE]))
         assert code == 0, (user, result)
 
 
@@ -252,9 +259,9 @@ def test_concurrent_connections_each_keep_their_own_context(lab):
                 result, code = run_module(
                     ntlm_protocol(lab, lab.host(name).endpoint),
                     ENGINE,
-                    {"action": "read", "keys": [OLE]},
+                    engine_read([OLE]),
                 )
-                assert code == 0 and result["facts"]["hostname"] == name.upper()
+                assert code == 0 and hostname_of(result) == name.upper()
         except BaseException as exc:  # reported below, from the test thread
             errors.append(exc)
 
@@ -344,13 +351,10 @@ def test_site_playbook_converges_on_two_ntlm_hosts(tmp_path):
             counters = host.counters.snapshot(0)
             assert counters["auth_failures"] == 0
             assert counters["encrypted_requests"] >= counters["commands"] > 0
-            read, code = run_module(
-                ntlm_protocol(lab, host.endpoint), ENGINE, {"action": "read", "keys": [TS]}
-            )
-            assert code == 0 and read["facts"]["hostname"] == short.upper()
-            values = {v["name"]: v["data"] for v in read["keys"][0]["values"]}
-            assert values["fAllowUnsolicited"] == 1
-            assert values["fAllowUnsolicitedFullControl"] == 1
+            read, code = run_module(ntlm_protocol(lab, host.endpoint), ENGINE, engine_read([TS]))
+            assert code == 0 and hostname_of(read) == short.upper()
+            assert engine_value(read, "fAllowUnsolicited")["data"] == 1
+            assert engine_value(read, "fAllowUnsolicitedFullControl")["data"] == 1
 
 
 def _recap_changed(stdout: str, host: str) -> int:
@@ -368,7 +372,7 @@ def test_fleet_of_200_ntlm_hosts_with_forks_50(tmp_path):
             "hosts": "windows",
             "gather_facts": False,
             "tasks": [
-                {"name": "read", ENGINE: {"action": "read", "keys": [TS]}, "register": "read"},
+                {"name": "read", ENGINE: engine_read([TS]), "register": "read"},
                 {
                     "name": "each host answered for itself",
                     "ansible.builtin.assert": {

@@ -1,9 +1,9 @@
 """The lab's host profiles: every one builds, and each holds exactly what it promises."""
 
 import pytest
+from _engine_requests import engine, read_request, set_rule
 
 from winra_lab.windows import profiles
-from winra_lab.windows.engine import run_engine
 from winra_lab.windows.firewall import RA_GROUP
 from winra_lab.windows.hoststate import HostState
 
@@ -133,10 +133,9 @@ def test_server_without_the_feature_has_no_remote_assistance_rules():
     state = build("server-no-ra")
     assert state.facts["product_type"] == "server" and state.facts["os_build"] == 20348
     assert not [r for r in state.firewall_rules if r.group == RA_GROUP]
-    result = run_engine(state, {"action": "apply", "changes": [
-        {"op": "set_rule", "name": OFFER_RULES[0], "enabled": True, "profiles": ["domain"],
-         "expect": {"enabled": False, "profiles": ["domain"]}}]}, False)  # fmt: skip
-    assert result["error"] == "rule_missing"
+    result = engine(state, {"action": "apply", "changes": [set_rule(OFFER_RULES[0], True)]})
+    assert result["error"] == "precondition"
+    assert result["conflicts"] == [{"index": 0, "actual": {"present": False}}]
 
 
 def test_server_2019_has_the_feature():
@@ -182,27 +181,29 @@ def test_gpo_conflict_holds_the_gpo_value_and_reports_its_source():
     state = build("gpo-conflict")
     assert value(state, TS, "fAllowUnsolicited") == ("REG_DWORD", 1)
     assert value(state, TS, "fAllowUnsolicitedFullControl") == ("REG_DWORD", 0)
-    read = run_engine(state, {"action": "read", "keys": [TS, OLE], "policy_sources": True}, False)
+    read = engine(state, read_request([TS, OLE], policy_sources=True))
     sources = read["policy_sources"]
     assert sources["available"] is True
-    assert [(v["name"], v["data"], v["gpo"]) for v in sources["values"]] == [
-        ("fAllowUnsolicited", 1, profiles.VIEW_ONLY_GPO),
-        ("fAllowUnsolicitedFullControl", 0, profiles.VIEW_ONLY_GPO),
+    assert sorted((v["name"], v["value"], v["gpo"]) for v in sources["settings"]) == [
+        ("fAllowUnsolicited", "01000000", profiles.VIEW_ONLY_GPO),
+        ("fAllowUnsolicitedFullControl", "00000000", profiles.VIEW_ONLY_GPO),
     ]
-    assert {v["path"] for v in sources["values"]} == {TS}
-    unasked = run_engine(state, {"action": "read", "keys": [TS]}, False)["policy_sources"]
-    assert unasked == {"available": False, "values": []}
+    assert {v["key"] for v in sources["settings"]} == {TS[6:]}
+    unasked = engine(state, read_request([TS]))["policy_sources"]
+    assert unasked == {"available": False, "reason": "not requested", "settings": []}
 
 
 def test_no_other_profile_has_group_policy_values():
     assert [p for p in profiles.PROFILES if build(p).gpo_values] == ["gpo-conflict"]
 
 
-def test_a_workgroup_host_has_no_resultant_set_of_policy():
+def test_a_workgroup_host_reports_its_resultant_set_of_policy_too():
+    # RSoP logging is on by default on every host: a workgroup host logs its local GPO.
     state = build("workgroup")
-    state.gpo_values = build("gpo-conflict").gpo_values
-    read = run_engine(state, {"action": "read", "keys": [TS], "policy_sources": "yes"}, False)
-    assert read["policy_sources"] == {"available": False, "values": []}
+    state.gpo_values = [dict(v, gpo_id="LocalGPO") for v in build("gpo-conflict").gpo_values]
+    read = engine(state, read_request([TS], policy_sources=True))
+    assert read["policy_sources"]["available"] is True
+    assert {v["gpo_id"] for v in read["policy_sources"]["settings"]} == {"LocalGPO"}
 
 
 def test_a_twenty_host_fleet_holds_one_gpo_conflict_and_every_profile():
@@ -213,5 +214,5 @@ def test_a_twenty_host_fleet_holds_one_gpo_conflict_and_every_profile():
 def test_gpo_values_are_checked_when_a_saved_state_is_loaded():
     saved = build("gpo-conflict").to_json()
     saved["gpo_values"][0] = {**saved["gpo_values"][0], "data": "not a dword"}
-    with pytest.raises(ValueError, match="REG_DWORD data must be an integer"):
+    with pytest.raises(ValueError, match="REG_DWORD data must be"):
         HostState.from_json(saved)

@@ -9,7 +9,7 @@ import threading
 import pytest
 import requests
 import winrm
-from _lab_helpers import protocol, run, run_module
+from _lab_helpers import engine_read, hostname_of, protocol, run, run_module
 from winrm.exceptions import InvalidCredentialsError, WSManFaultError
 
 from winra_lab.lab import Lab
@@ -40,9 +40,9 @@ def test_shell_command_with_stdin_round_trip(lab):
 
 def test_module_run_reaches_the_engine_of_that_host(lab):
     for name in ("ws001", "ws003"):
-        result, code = run_module(protocol(lab, name), ENGINE, {"action": "read", "keys": [OLE]})
+        result, code = run_module(protocol(lab, name), ENGINE, engine_read([OLE]))
         assert code == 0, result
-        assert result["facts"]["hostname"] == name.upper()
+        assert hostname_of(result) == name.upper()
         assert result["keys"][0]["path"] == OLE
 
 
@@ -115,8 +115,8 @@ def test_both_addressing_modes_identify_hosts(addressing):
         else:
             assert len({h.port for h in lab.hosts}) == 1
         for host in lab.hosts:
-            result, _ = run_module(protocol(lab, host.name), ENGINE, {"action": "read", "keys": []})
-            assert result["facts"]["hostname"] == host.short_name.upper()
+            result, _ = run_module(protocol(lab, host.name), ENGINE, engine_read())
+            assert hostname_of(result) == host.short_name.upper()
 
 
 def test_concurrent_clients_do_not_share_state():
@@ -126,11 +126,9 @@ def test_concurrent_clients_do_not_share_state():
         def worker(name):
             try:
                 for _ in range(5):
-                    result, _ = run_module(
-                        protocol(lab, name), ENGINE, {"action": "read", "keys": []}
-                    )
-                    if result["facts"]["hostname"] != name.upper():
-                        errors.append((name, result["facts"]["hostname"]))
+                    result, _ = run_module(protocol(lab, name), ENGINE, engine_read())
+                    if hostname_of(result) != name.upper():
+                        errors.append((name, hostname_of(result)))
             except Exception as exc:  # collected and asserted below
                 errors.append((name, exc))
 

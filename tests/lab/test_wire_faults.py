@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from _lab_helpers import protocol, run_module
+from _lab_helpers import engine_read, protocol, run_module
 from winrm.exceptions import WinRMTransportError
 
 from winra_lab.client import ControlCallError
@@ -78,7 +78,7 @@ def test_host_faults_reach_the_engine(lab):
     result, code = run_module(
         protocol(lab, "ws001"),
         "winra.remote_assistance.win_ra_state",
-        {"action": "read", "keys": [key]},
+        engine_read([key]),
     )
     assert code == 1 and result["error"] == "access_denied"
     assert lab.control("GET", "/hosts/ws001/faults")["host"]["deny_keys"] == [key]
@@ -86,7 +86,7 @@ def test_host_faults_reach_the_engine(lab):
     result, code = run_module(
         protocol(lab, "ws001"),
         "winra.remote_assistance.win_ra_state",
-        {"action": "read", "keys": [key]},
+        engine_read([key]),
     )
     assert code == 0, result
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import copy
+import json
 from unittest.mock import MagicMock
 
 import pytest
@@ -13,13 +15,16 @@ class FakeEngine:
 
     def __init__(self, read_result: dict, apply_result: dict | None = None) -> None:
         self.read_result = read_result
-        self.apply_result = apply_result or {"changed": True, "contract_version": 1, "applied": 0}
+        self.apply_result = apply_result or {"changed": True, "contract_version": 2, "applied": 0}
         self.calls: list[dict] = []
 
     def __call__(self, module_name=None, module_args=None, task_vars=None, **_kwargs):
-        self.calls.append({"module_name": module_name, "module_args": copy.deepcopy(module_args)})
-        if module_args["action"] == "read":
-            return copy.deepcopy(self.read_result)
+        # The engine takes one option, the request as base64 JSON; record the request itself.
+        assert set(module_args) == {"request"}, module_args
+        document = json.loads(base64.b64decode(module_args["request"]).decode("utf-8"))
+        self.calls.append({"module_name": module_name, "module_args": document})
+        if document["action"] == "read":
+            return engine_read(copy.deepcopy(self.read_result), document)
         return copy.deepcopy(self.apply_result)
 
     @property
@@ -54,6 +59,81 @@ def run_action():
     return _run
 
 
+def engine_read(typed: dict, document: dict) -> dict:
+    """What the engine would answer (contract version 2) for a host described the way the
+    controller sees it after decoding: `typed` is a read_result() (or a hand-made failure)."""
+    # Imported here: pytest-ansible puts the collection on sys.path after conftest loads.
+    from ansible_collections.winra.remote_assistance.plugins.plugin_utils import _engine_io as io
+
+    if typed.get("failed") or "keys" not in typed:
+        return typed
+    facts = typed.get("facts") or {}
+    product = {"workstation": "WinNT", "server": "ServerNT", "domain_controller": "LanmanNT"}
+    extra = {
+        io.path_key(io.CURRENT_VERSION_KEY): [("EditionID", "REG_SZ", facts.get("edition"))],
+        io.path_key(io.PRODUCT_OPTIONS_KEY): [
+            ("ProductType", "REG_SZ", product.get(facts.get("product_type")))
+        ],
+    }
+    keys = []
+    for key in typed["keys"]:
+        values = []
+        for value in key["values"]:
+            if value["type"] == io.OTHER:
+                values.append({"name": value["name"], "kind": "None", "data": ""})
+                continue
+            kind, data = io.encode_data(value["type"], value["data"])
+            values.append({"name": value["name"], "kind": kind, "data": data})
+        keys.append({"path": key["path"], "exists": key["exists"], "values": values})
+    for path in document["keys"]:
+        if io.path_key(path) in extra and not any(
+            io.path_key(k["path"]) == io.path_key(path) for k in keys
+        ):
+            given = [(n, t, d) for n, t, d in extra[io.path_key(path)] if d is not None]
+            keys.append({"path": path, "exists": True, "values": [
+                {"name": n, "kind": io.encode_data(t, d)[0], "data": io.encode_data(t, d)[1]} for n, t, d in given
+            ]})  # fmt: skip
+    rules = []
+    for rule in typed.get("firewall_rules") or []:
+        if not rule.get("exists"):
+            continue
+        rules.append({
+            "name": rule["name"], "enabled": "True" if rule.get("enabled") else "False",
+            "profile": io.encode_profiles(rule.get("profiles") or []), "group": rule.get("group") or "",
+            "display_name": rule.get("display_name") or rule["name"],
+            "display_group": rule.get("display_group") or "",
+            "source_type": rule.get("source_type", "Local"), "source": rule.get("source", "PersistentStore"),
+        })  # fmt: skip
+    sources = typed.get("policy_sources") or {"available": False, "values": []}
+    settings = []
+    for value in sources.get("values") or []:
+        kind, data = io.encode_data(value["type"], value["data"])
+        number = {v: k for k, v in io._RSOP_TYPES.items()}[value["type"]]
+        if value["type"] in ("REG_SZ", "REG_EXPAND_SZ"):
+            raw = (data + "\0").encode("utf-16-le").hex()
+        elif value["type"] == "REG_MULTI_SZ":
+            raw = ("".join(s + "\0" for s in data) + "\0").encode("utf-16-le").hex()
+        else:
+            raw = data
+        settings.append({
+            "key": io.normalise_path(value["path"])[len("HKLM:\\"):], "name": value["name"],
+            "value_type": str(number), "value": raw, "deleted": False,
+            "gpo_id": value.get("gpo_id") or value["gpo"], "gpo": value["gpo"],
+        })  # fmt: skip
+    return {
+        "changed": False,
+        "contract_version": typed.get("contract_version", io.CONTRACT_VERSION),
+        "keys": keys,
+        "accounts": typed.get("accounts") or [],
+        "firewall_rules": rules,
+        "policy_sources": {
+            "available": bool(sources.get("available")) and document["policy_sources"],
+            "reason": None if sources.get("available") else "Invalid namespace",
+            "settings": settings,
+        },
+    }
+
+
 def read_result(
     keys=None, facts=None, accounts=None, firewall_rules=None, policy_sources=None
 ) -> dict:
@@ -71,7 +151,7 @@ def read_result(
         )
     return {
         "changed": False,
-        "contract_version": 1,
+        "contract_version": 2,
         "keys": out_keys,
         "facts": {
             "os_version": "10.0.19045",

@@ -1,10 +1,13 @@
 """Static checks of the PowerShell host engine, plugins/modules/win_ra_state.ps1.
 
 No PowerShell runs here, so the script is parsed with tree-sitter-powershell and checked for
-what a first run on Windows would otherwise reveal: syntax, the Ansible.Basic module shape,
-agreement with its documentation and with docs/engine-contract.md, names that are used but
-never defined, and writes that could happen in check mode. Every check returns a list of
-problems so that the tests can also prove, on broken copies of the script, that it fails.
+what a first run on Windows would otherwise reveal: syntax, the module shape without
+Ansible.Basic (one option, one JSON result), agreement with its documentation and with
+docs/engine-contract.md, names that are used but never defined, writes that could happen in
+check mode, and the facts of Windows the engine must respect (64-bit registry view, ordinal
+comparison, one firewall query, no WMI facts query, no ConvertFrom-Json). Every check returns
+a list of problems so that the tests can also prove, on broken copies of the script, that it
+fails.
 """
 
 import re
@@ -25,7 +28,15 @@ PARSER = Parser(Language(tree_sitter_powershell.language()))
 
 # Cmdlets the engine may call besides its own functions; anything else is a typo or a
 # dependency nobody reviewed.
-ALLOWED_CMDLETS = {"get-ciminstance", "get-netfirewallrule", "set-netfirewallrule", "where-object"}
+ALLOWED_CMDLETS = {
+    "get-ciminstance",
+    "get-netfirewallrule",
+    "set-netfirewallrule",
+    "where-object",
+    "foreach-object",
+    "add-type",
+    "convertto-json",
+}
 # Provider cmdlets and tools that could delete or recreate keys, or run arbitrary text.
 FORBIDDEN_CMDLETS = {
     "remove-item",
@@ -40,20 +51,16 @@ FORBIDDEN_CMDLETS = {
     "reg",
     "reg.exe",
     "netsh",
+    # PowerShell 7 turns ISO-8601 strings into DateTime: the engine parses JSON itself.
+    "convertfrom-json",
 }
 WRITE_MEMBERS = {"setvalue", "deletevalue", "createsubkey", "deletesubkey"}
 WRITE_CMDLETS = {"set-netfirewallrule"}
-# The functions allowed to reach a write; Invoke-Writes is phase 2 and its only caller must
-# be guarded by check mode.
-PHASE_TWO = {
-    "invoke-writes",
-    "undo-writes",
-    "write-state",
-    "write-value",
-    "set-rulestate",
-    "remove-keyifempty",
-}
-AUTOMATIC_VARIABLES = {"$_", "$true", "$false", "$null", "$args", "$psversiontable"}
+# The only functions that may write; Invoke-Apply calls them after its check-mode return.
+PHASE_TWO = {"write-state", "undo-writes"}
+CHECK_MODE_RETURN = "if ($complex_args['_ansible_check_mode'] -eq $true) { return }"
+# $complex_args is the module arguments the Ansible module wrapper sets (global scope).
+AUTOMATIC_VARIABLES = {"$_", "$true", "$false", "$null", "$psversiontable", "$complex_args"}
 SCOPES = {"env", "script", "global", "local", "private", "using", "variable", "function"}
 
 
@@ -175,7 +182,8 @@ def _first(node: Node, node_type: str) -> Node | None:
 
 
 def _assigned_variables(node: Node) -> set[str]:
-    names = set()
+    # -ErrorVariable name assigns $name too.
+    names = {f"${m.lower()}" for m in re.findall(r"-ErrorVariable\s+(\w+)", text(node))}
     for n in walk(node):
         if n.type == "assignment_expression":
             left = text(_first(n, "left_assignment_expression")).strip()
@@ -227,38 +235,34 @@ def header_problems(script: Script) -> list[str]:
     lines = script.source.splitlines()
     if not lines or lines[0] != "#!powershell":
         problems.append("the first line must be '#!powershell'")
-    leading = [text(c) for c in script.root.children if c.type == "comment"]
-    first_statement = script.statements[0].start_byte if script.statements else 0
-    requires = [
-        c
-        for c in script.root.children
-        if c.type == "comment" and text(c) == "#AnsibleRequires -CSharpUtil Ansible.Basic"
-    ]
-    if not requires or requires[0].start_byte > first_statement:
-        problems.append("'#AnsibleRequires -CSharpUtil Ansible.Basic' must precede the code")
-    if not leading:
+    if len(lines) < 2 or lines[1] != "#Requires -Version 5.1":
+        # Without a #Requires line ansible-core sends the script as an old-style module.
+        problems.append("the second line must be '#Requires -Version 5.1'")
+    if re.search(r"(?im)^#AnsibleRequires", script.source):
+        problems.append("no #AnsibleRequires: the engine uses no module utility")
+    if not [c for c in script.root.children if c.type == "comment"]:
         problems.append("no leading comments")
     return problems
 
 
 def module_shape_problems(script: Script) -> list[str]:
-    statements = script.statements
-    if len(statements) < 2:
-        return ["too few statements"]
+    """Ansible's conventions by hand: one option from $complex_args, one JSON out, exit code."""
     problems = []
-    first, second = (re.sub(r"\s+", " ", text(s)) for s in statements[:2])
-    if not first.startswith("$spec = @{"):
-        problems.append(f"the first statement must assign $spec, not: {first[:40]}")
-    if second != "$module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)":
-        problems.append(f"the second statement must create the module, not: {second[:60]}")
-    if spec_of(script).get("supports_check_mode") is not True:
-        problems.append("supports_check_mode must be $true")
+    source = script.source
+    if "Ansible.Basic" in re.sub(r"(?m)^#.*$", "", source) or re.search(r"\$args\b", source):
+        problems.append("the engine must not use Ansible.Basic or $args")
+    options = set(re.findall(r"\$complex_args\['(\w+)'\]", source))
+    if options != {"request", "_ansible_check_mode"}:
+        problems.append(f"$complex_args options read: {sorted(options)}")
+    tail = [re.sub(r"\s+", " ", text(st)) for st in script.statements[-3:]]
+    expected = [
+        "[Console]::Out.WriteLine((ConvertTo-Json -InputObject $Result -Depth 20 -Compress))",
+        "$global:LASTEXITCODE = $exitCode",
+        "exit $exitCode",
+    ]
+    if tail != expected:
+        problems.append(f"the script must end by printing one JSON result and exiting: {tail}")
     return problems
-
-
-def spec_of(script: Script) -> dict:
-    hashes = [n for n in walk(script.statements[0]) if n.type == "hash_literal_expression"]
-    return _hash_value(hashes[0]) if hashes else {}
 
 
 def documented_options() -> dict:
@@ -267,17 +271,13 @@ def documented_options() -> dict:
     return yaml.safe_load(namespace["DOCUMENTATION"])["options"]
 
 
-def docs_mismatches(spec: dict, documented: dict) -> list[str]:
+def docs_mismatches(documented: dict) -> list[str]:
     problems = []
-    options = spec.get("options", {})
-    if set(options) != set(documented):
-        problems.append(f"options differ: spec {sorted(options)}, docs {sorted(documented)}")
-    for name in set(options) & set(documented):
-        for attribute in ("type", "elements", "required", "default", "choices"):
-            in_spec = options[name].get(attribute, False if attribute == "required" else None)
-            in_docs = documented[name].get(attribute, False if attribute == "required" else None)
-            if in_spec != in_docs:
-                problems.append(f"{name}.{attribute}: spec {in_spec!r}, docs {in_docs!r}")
+    if set(documented) != {"request"}:
+        problems.append(f"documented options {sorted(documented)} are not ['request']")
+    request = documented.get("request", {})
+    if request.get("type") != "str" or request.get("required") is not True:
+        problems.append(f"request must be a required str: {request}")
     return problems
 
 
@@ -292,6 +292,7 @@ def error_kind_problems(script: Script) -> list[str]:
         for name, args, _unused, _unused2 in script.commands()
         if name == "stop-engine" and args
     }
+    raised |= set(re.findall(r"\$Result\['error'\] = '(\w+)'", script.source))
     kinds = set(contract_error_kinds())
     problems = [f"error kind never raised: {k}" for k in sorted(kinds - raised)]
     problems += [f"error kind not in the contract: {k}" for k in sorted(raised - kinds)]
@@ -307,15 +308,15 @@ def forbidden_problems(script: Script) -> list[str]:
     for member, _unused, node in script.invocations():
         if member == "deletesubkeytree":
             problems.append("DeleteSubKeyTree is forbidden: keys are never deleted recursively")
-        if member == "deletesubkey" and script.function_of(node) != "remove-keyifempty":
-            problems.append("DeleteSubKey outside Remove-KeyIfEmpty")
-    for node in walk(script.root):
-        if node.type == "member_access" and re.fullmatch(
-            r"\$module\.Params", text(node.children[0])
+        if member == "deletesubkey" and script.function_of(node) != "undo-writes":
+            problems.append("DeleteSubKey outside Undo-Writes (only keys this run created)")
+    if "[Microsoft.Win32.Registry]::LocalMachine" in script.source:
+        problems.append("Registry.LocalMachine follows the process bitness: open the 64-bit view")
+    for name, _args, _named, node in script.all_commands:
+        if name == "get-ciminstance" and (
+            script.function_of(node) != "get-policyrows" or re.search(r"(?i)Win32_", text(node))
         ):
-            problems.append(
-                f"dot access on $module.Params ('keys' is a dictionary member): {text(node)}"
-            )
+            problems.append(f"line {node.start_point[0] + 1}: a WMI query outside RSoP")
     return problems
 
 
@@ -385,6 +386,7 @@ def collection_return_problems(script: Script) -> list[str]:
 
 
 def check_mode_problems(script: Script) -> list[str]:
+    """Only phase-2 functions write, and Invoke-Apply reaches them after its check-mode return."""
     problems = []
     direct = {
         script.function_of(node)
@@ -397,62 +399,85 @@ def check_mode_problems(script: Script) -> list[str]:
     }
     if None in direct:
         problems.append("the top level writes directly")
-    writers = set(direct) - {None}
-    changed = True
-    while changed:
-        callers = {
-            name
-            for name, function in script.functions.items()
-            if script.calls(function) & writers and "invoke-writes" not in writers & {name}
-        }
-        new = {c for c in callers if not (script.calls(script.functions[c]) & {"invoke-writes"})}
-        changed = not new <= writers
-        writers |= new
-    problems += [f"{w} can write but is not part of phase 2" for w in sorted(writers - PHASE_TWO)]
-    for name, _unused, _unused2, node in script.commands():
-        if name == "invoke-writes" and not _guarded_by_check_mode(node):
-            problems.append(
-                f"line {node.start_point[0] + 1}: Invoke-Writes is not guarded by check mode"
-            )
+    problems += [
+        f"{w} can write but is not part of phase 2" for w in sorted(direct - PHASE_TWO - {None})
+    ]
+    apply = script.functions.get("invoke-apply")
+    guard = text(apply).find(CHECK_MODE_RETURN) if apply is not None else -1
+    for name, function in script.functions.items():
+        for called, _args, _named, node in script.commands(function):
+            if called not in PHASE_TWO or name in PHASE_TWO:
+                continue
+            before_guard = node.start_byte - apply.start_byte < guard if apply else True
+            if name != "invoke-apply" or guard < 0 or before_guard:
+                problems.append(
+                    f"line {node.start_point[0] + 1}: {name} calls {called} without the check-mode return first"
+                )
     return problems
-
-
-def _guarded_by_check_mode(node: Node) -> bool:
-    current = node.parent
-    while current is not None:
-        if current.type == "if_statement":
-            condition = text(current).split("{", 1)[0]
-            if re.search(r"-not\s+\$module\.CheckMode", condition):
-                return True
-        current = current.parent
-    return False
 
 
 def registry_call_problems(script: Script) -> list[str]:
     problems = []
     for member, args, node in script.invocations():
         line = node.start_point[0] + 1
-        if member == "opensubkey" and (len(args) != 2 or text(args[1]) not in ("$true", "$false")):
+        if member == "opensubkey" and (len(args) != 2 or not re.fullmatch(r"\$\w+", text(args[1]))):
             problems.append(f"line {line}: OpenSubKey must say whether it opens for writing")
         if member == "getvalue" and (
             len(args) != 3 or "DoNotExpandEnvironmentNames" not in text(args[2])
         ):
             problems.append(f"line {line}: GetValue must not expand REG_EXPAND_SZ")
+    if "::OpenBaseKey('LocalMachine', 'Registry64')" not in script.source:
+        problems.append("HKLM must be opened through the 64-bit view")
+    return problems
+
+
+def comparison_problems(script: Script) -> list[str]:
+    """Compare-and-swap is ordinal: -eq/-ceq compare strings by culture (NULs and soft
+    hyphens ignored on .NET 5+). Case-sensitive operators only against a literal token."""
+    problems = []
+    same = script.functions.get("test-same")
+    if (
+        same is None
+        or "[string]::Equals([string]$A, [string]$B, [System.StringComparison]::Ordinal)"
+        not in text(same)
+    ):
+        problems.append("Test-Same must compare strings with String.Equals(..., Ordinal)")
+    for node in walk(script.root):
+        if node.type != "comparison_expression" or len(node.children) != 3:
+            continue
+        left, operator, right = (text(c).strip() for c in node.children)
+        if operator.lower() not in ("-eq", "-ne", "-ceq", "-cne", "-ieq", "-ine"):
+            continue
+        literal = re.fullmatch(r"'[^']*'|\$true|\$false|\$null|-?\d+", right) or left == "$null"
+        # Counts and lengths are numbers: -eq compares them numerically.
+        literal = literal or all(re.search(r"\.(Count|Length)\)?$", side) for side in (left, right))
+        if not literal:
+            line = node.start_point[0] + 1
+            problems.append(f"line {line}: '{text(node)}' compares by culture; compare ordinally")
+    return problems
+
+
+def firewall_query_problems(script: Script) -> list[str]:
+    """One Get-NetFirewallRule call for all names; only ObjectNotFound errors mean absent."""
+    problems = []
+    queries = [n for name, _a, _n, n in script.all_commands if name == "get-netfirewallrule"]
+    if len(queries) != 1 or script.function_of(queries[0]) != "get-rules":
+        return [f"{len(queries)} Get-NetFirewallRule calls; expected one, in Get-Rules"]
+    call = text(queries[0])
+    if "-ErrorVariable" not in call or "-PolicyStore $Store" not in call:
+        problems.append("Get-NetFirewallRule must collect its errors and name the policy store")
+    if "'ObjectNotFound'" not in text(script.functions["get-rules"]):
+        problems.append("Get-Rules must tell 'not found' from other failures")
     return problems
 
 
 def dictionary_call_problems(script: Script) -> list[str]:
-    """Request objects are Dictionary[string, object] (no public Contains): use ContainsKey.
-
-    Contains is allowed only on objects the script builds itself ([ordered] states) and on
-    Exception.Data.
-    """
-    problems = []
-    for member, _unused, node in script.invocations():
-        target = text(node.children[0])
-        if member == "contains" and target not in ("$e.Data", "$State"):
-            problems.append(f"line {node.start_point[0] + 1}: {target}.Contains(); use ContainsKey")
-    return problems
+    """Request objects are Dictionary[string, object] (no public Contains): use ContainsKey."""
+    return [
+        f"line {node.start_point[0] + 1}: {text(node.children[0])}.Contains(); use ContainsKey"
+        for member, _unused, node in script.invocations()
+        if member == "contains"
+    ]
 
 
 CHECKS = [
@@ -467,6 +492,8 @@ CHECKS = [
     collection_return_problems,
     check_mode_problems,
     registry_call_problems,
+    comparison_problems,
+    firewall_query_problems,
 ]
 
 
@@ -487,49 +514,42 @@ def test_script_passes_check(script, check):
     assert check(script) == []
 
 
-def test_spec_matches_documentation(script):
-    assert docs_mismatches(spec_of(script), documented_options()) == []
-    assert set(spec_of(script)["options"]) == {
-        "action",
-        "keys",
-        "accounts",
-        "firewall_rules",
-        "policy_sources",
-        "changes",
-    }
+def test_documentation_lists_the_one_option():
+    assert docs_mismatches(documented_options()) == []
 
 
 def test_script_is_short():
-    # One small engine: the decisions live on the controller. (Raised from 500 for the
-    # Resultant Set of Policy read, which only decodes what WMI returns.)
-    assert len(SCRIPT.read_text(encoding="utf-8").splitlines()) < 560
+    # One small engine: decisions, decoding and sorting live on the controller.
+    assert len(SCRIPT.read_text(encoding="utf-8").splitlines()) <= 300
 
 
 def test_constants_match_the_contract(script):
     contract = CONTRACT.read_text(encoding="utf-8")
     version = re.search(r"Contract version: \*\*(\d+)\*\*", contract).group(1)
-    assert f"$ContractVersion = {version}\n" in script.source
-    assert "'@FirewallAPI.dll,-33002'" in script.source and "@FirewallAPI.dll,-33002" in contract
-    types = re.findall(r"^\| `(REG_[A-Z_]+)` \|", contract, re.M)
-    kinds = _hash_value(_assignment_hash(script, "$KindByType"))
-    assert sorted(kinds) == sorted(types)
-    # RSoP reports value types as registry type numbers: every contract type, nothing else.
-    numbers = _hash_value(_assignment_hash(script, "$TypeByNumber"))
-    assert sorted(numbers.values()) == sorted(types)
-    assert numbers == {"1": "REG_SZ", "2": "REG_EXPAND_SZ", "3": "REG_BINARY", "4": "REG_DWORD",
-                       "7": "REG_MULTI_SZ", "11": "REG_QWORD"}  # fmt: skip
-    fields = dict(re.findall(r"`(set_value|delete_value|set_rule)`: `([a-z_, ]+)`", contract))
-    change_fields = _hash_value(_assignment_hash(script, "$ChangeFields"))
-    assert {op: ", ".join(f) for op, f in change_fields.items()} == fields
+    assert f"contract_version = {version} }}" in script.source
+    kinds = _hash_value(_assignment_hash(script, "$KindData"))
+    assert sorted(kinds) == sorted(
+        ["String", "ExpandString", "MultiString", "DWord", "QWord", "Binary"]
+    )
+    assert kinds["DWord"] == "^[0-9a-f]{8}\\z" and kinds["QWord"] == "^[0-9a-f]{16}\\z"
+    fields = dict(
+        re.findall(r"`(set_value|delete_value|set_rule)`:\s+`([a-z_]+(?:, [a-z_]+)+)`", contract)
+    )
+    assert set(fields) == {"set_value", "delete_value", "set_rule"}
+    for op, listed in fields.items():
+        shape = re.search(rf"\n    {op} = @\{{([^}}]*)\}}", script.source).group(1)
+        assert sorted(re.findall(r"(\w+) = '", shape)) == sorted(
+            listed.replace(" ", "").split(",")
+        ), op
 
 
 def test_missing_rsop_is_not_an_error(script):
-    # Outside a domain the RSoP namespace may be missing: the read must answer available false.
-    function = script.functions["get-policysources"]
+    # Without an RSoP namespace the read answers available false; only the keys asked for.
+    function = script.functions["get-policyrows"]
     queries = [n for name, _a, _n, n in script.commands(function) if name == "get-ciminstance"]
     assert len(queries) == 2
+    assert "precedence = 1 AND ($filter)" in text(function) and "registryKey = '" in text(function)
     for node in queries:
-        assert "-ErrorAction Stop" in text(node)
         inside = node.parent
         while inside is not None and inside.type != "try_statement":
             inside = inside.parent
@@ -564,25 +584,33 @@ def test_parser_accepts_valid_snippet():
 
 
 MUTATIONS = {
-    dictionary_call_problems: ("$Raw.ContainsKey('op')", "$Raw.Contains('op')"),
-    header_problems: ("#!powershell\n", "#!pwsh\n"),
-    module_shape_problems: ("supports_check_mode = $true", "supports_check_mode = $false"),
-    error_kind_problems: ("Stop-Engine 'rule_foreign'", "Stop-Engine 'rule_missing'"),
-    forbidden_problems: ("$Hklm.DeleteSubKey($SubKey, $false)", "$Hklm.DeleteSubKeyTree($SubKey)"),
+    dictionary_call_problems: ("$Object.ContainsKey($field)", "$Object.Contains($field)"),
+    header_problems: ("#Requires -Version 5.1\n", "#AnsibleRequires -CSharpUtil Ansible.Basic\n"),
+    module_shape_problems: ("exit $exitCode", "exit 0"),
+    error_kind_problems: (
+        "Stop-Engine 'query_failed' \"Failed to resolve",
+        "Stop-Engine 'lookup_failed' \"Failed to resolve",
+    ),
+    forbidden_problems: (
+        "[Microsoft.Win32.RegistryKey]::OpenBaseKey('LocalMachine', 'Registry64')",
+        "[Microsoft.Win32.Registry]::LocalMachine",
+    ),
     command_problems: (
         "Stop-Engine 'access_denied' \"Failed",
         "Stop-Engin 'access_denied' \"Failed",
     ),
-    variable_problems: (
-        "$key.Dispose() }\n    return [ordered]@{ path",
-        "$kye.Dispose() }\n    return [ordered]@{ path",
+    variable_problems: ("finally { $key.Dispose() }", "finally { $kye.Dispose() }"),
+    string_problems: ('"Invalid $where`: unknown op', '"Invalid $where: unknown op'),
+    collection_return_problems: ("return , $problems", "return $problems"),
+    check_mode_problems: (CHECK_MODE_RETURN, "if ($false) { return }"),
+    registry_call_problems: ("'DoNotExpandEnvironmentNames')", "'None')"),
+    comparison_problems: (
+        "[string]::Equals([string]$A, [string]$B, [System.StringComparison]::Ordinal)",
+        "[string]$A -ceq [string]$B",
     ),
-    string_problems: ('"Invalid $Where`: unknown', '"Invalid $Where: unknown'),
-    collection_return_problems: ("return , $changes", "return $changes"),
-    check_mode_problems: ("if (-not $module.CheckMode) {", "if ($true) {"),
-    registry_call_problems: (
-        "$Hklm.OpenSubKey($KeyPath.SubKey, $false)",
-        "$Hklm.OpenSubKey($KeyPath.SubKey)",
+    firewall_query_problems: (
+        "-ErrorAction SilentlyContinue -ErrorVariable failures",
+        "-ErrorAction SilentlyContinue",
     ),
 }
 
@@ -599,30 +627,39 @@ def test_extra_command_and_wrong_arity_are_reported(script):
     broken = Script(
         script.source.replace(
             "Stop-Engine 'bad_request' \"Invalid action",
-            "Invoke-Expression 'x'; Stop-Engine \"Invalid action",
+            "Invoke-Expression 'x'; ConvertFrom-Json 'x'; Stop-Engine \"Invalid action",
             1,
         )
     )
     problems = forbidden_problems(broken) + command_problems(broken)
     assert any("invoke-expression" in p for p in problems)
+    assert any("convertfrom-json" in p for p in problems)
     assert any("stop-engine takes 2" in p for p in problems)
 
 
-def test_docs_mismatch_is_reported(script):
+def test_docs_mismatch_is_reported():
     documented = documented_options()
-    documented["keys"] = {**documented["keys"], "default": None}
-    documented["extra"] = {"type": "str"}
-    problems = docs_mismatches(spec_of(script), documented)
-    assert any("keys.default" in p for p in problems)
-    assert any("options differ" in p for p in problems)
+    assert docs_mismatches({**documented, "keys": {"type": "list"}})
+    assert docs_mismatches({"request": {"type": "str"}})
 
 
 def test_writes_outside_phase_two_are_reported(script):
     broken = Script(
         script.source.replace(
-            "function Read-KeyEntry($KeyPath) {",
-            "function Read-KeyEntry($KeyPath) {\n    $Hklm.CreateSubKey($KeyPath.SubKey).Dispose()",
+            "function Read-Key([string]$Path, [string]$SubKey) {",
+            "function Read-Key([string]$Path, [string]$SubKey) {\n    $Hklm.CreateSubKey($SubKey).Dispose()",
             1,
         )
     )
-    assert any("read-keyentry can write" in p for p in check_mode_problems(broken))
+    assert any("read-key can write" in p for p in check_mode_problems(broken))
+
+
+def test_a_wmi_facts_query_is_reported(script):
+    broken = Script(
+        script.source.replace(
+            "function Invoke-Read($Request) {",
+            "function Invoke-Read($Request) {\n    $os = Get-CimInstance -ClassName Win32_OperatingSystem",
+            1,
+        )
+    )
+    assert any("WMI query outside RSoP" in p for p in forbidden_problems(broken))

@@ -1,535 +1,495 @@
-"""The host engine `win_ra_state` in Python: docs/engine-contract.md, contract version 1.
+"""The host engine `win_ra_state` in Python: docs/engine-contract.md, contract version 2.
 
-`read` reports registry keys, facts, accounts and firewall rules; `apply` checks every
-change's `expect` against the host (compare-and-swap), then writes in order and rolls back
-in reverse if a write fails. Every result key of an action is present on every path.
+It answers exactly what plugins/modules/win_ra_state.ps1 answers on Windows: values as .NET's
+RegistryKey returns them (numbers as their little-endian bytes), rules as Get-NetFirewallRule
+prints them, Resultant Set of Policy rows as WMI holds them. It decides nothing: decoding,
+sorting and judging are the controller's. `apply` checks every change's `expect` against the
+host (compare-and-swap, ordinal), writes in order and, if a write fails, rolls back what still
+holds what it wrote.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass
 
-from winra_lab.windows.firewall import PROFILE_ORDER, RA_GROUP, missing_rule_json, sort_profiles
+from winra_lab.windows.firewall import FirewallRule
 from winra_lab.windows.hoststate import HostState
 from winra_lab.windows.registry import (
-    ROOT,
     RegistryAccessDenied,
     RegistryError,
     RegValue,
-    data_from_json,
-    data_to_json,
     fold,
-    normalise_path,
+    same_path,
 )
 
-CONTRACT_VERSION = 1
-CONTRACT_TYPES = ("REG_SZ", "REG_EXPAND_SZ", "REG_DWORD", "REG_QWORD", "REG_MULTI_SZ", "REG_BINARY")
-OPTIONS = ("action", "keys", "accounts", "firewall_rules", "policy_sources", "changes")
-OPS = ("set_value", "delete_value", "set_rule")
-RULE_PATH = "FirewallRule"
+CONTRACT_VERSION = 2
+ENGINE_PATH = "HKLM:\\"
+_PATH = re.compile(r"HKLM:\\([^\\]+\\)*[^\\]+")
+_KIND_DATA = {
+    "String": None,
+    "ExpandString": None,
+    "MultiString": None,
+    "Binary": re.compile(r"([0-9a-f]{2})*"),
+    "DWord": re.compile(r"[0-9a-f]{8}"),
+    "QWord": re.compile(r"[0-9a-f]{16}"),
+}
+_KIND_OF_TYPE = {
+    "REG_SZ": "String",
+    "REG_EXPAND_SZ": "ExpandString",
+    "REG_MULTI_SZ": "MultiString",
+    "REG_DWORD": "DWord",
+    "REG_QWORD": "QWord",
+    "REG_BINARY": "Binary",
+    "REG_NONE": "None",
+}
+_TYPE_OF_KIND = {kind: reg_type for reg_type, kind in _KIND_OF_TYPE.items()}
+_TYPE_NUMBER = {"REG_SZ": 1, "REG_EXPAND_SZ": 2, "REG_BINARY": 3, "REG_DWORD": 4,
+                "REG_MULTI_SZ": 7, "REG_QWORD": 11}  # fmt: skip
+_PROFILE = re.compile(r"Any|(Domain|Private|Public)(, (Private|Public))*")
+_SHAPES = {
+    "read": {"action": "string", "keys": "strings", "accounts": "strings",
+             "firewall_rules": "strings", "policy_sources": "bool"},
+    "apply": {"action": "string", "changes": "objects"},
+    "set_value": {"op": "string", "path": "string", "name": "string", "kind": "string",
+                  "data": "data", "expect": "object"},
+    "delete_value": {"op": "string", "path": "string", "name": "string", "expect": "object"},
+    "set_rule": {"op": "string", "name": "string", "enabled": "bool", "profile": "string",
+                 "expect": "object"},
+    "absent": {"present": "bool"},
+    "value": {"present": "bool", "kind": "string", "data": "data"},
+    "rule": {"present": "bool", "enabled": "string", "profile": "string", "group": "string"},
+}  # fmt: skip
+_STATE_FIELDS = ("present", "kind", "data", "enabled", "profile", "group")
+# The policy key whose RSoPLogging = 0 turns Resultant Set of Policy logging off.
+RSOP_LOGGING_KEY = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\System"
 
 
 class EngineError(Exception):
-    """Ends an action with `failed: true`; `extra` holds result keys to set."""
+    """Ends an action with `failed: true` and `error: kind`."""
 
-    def __init__(self, kind: str, msg: str, **extra: object):
+    def __init__(self, kind: str, msg: str):
         super().__init__(msg)
         self.kind = kind
         self.msg = msg
-        self.extra = extra
+
+
+def _bad(msg: str) -> EngineError:
+    return EngineError("bad_request", msg)
+
+
+def encode_request(request: object) -> dict:
+    """The module arguments that carry `request` (what the controller sends)."""
+    text = json.dumps(request, ensure_ascii=False)
+    return {"request": base64.b64encode(text.encode("utf-8")).decode("ascii")}
 
 
 def run_engine(state: HostState, args: dict, check_mode: bool) -> dict:
     """Run one `win_ra_state` invocation against `state`; return the module result."""
+    result: dict = {"changed": False, "contract_version": CONTRACT_VERSION}
+    action = None
     try:
-        args = _argument_spec(args)
-    except _SpecFailure as failure:
-        return {"changed": False, "failed": True, "msg": str(failure)}
-    action = args["action"]
-    if action == "read":
-        result = {
-            "keys": [],
-            "facts": None,
-            "accounts": [],
-            "firewall_rules": [],
-            "policy_sources": _no_policy_sources(),
-        }
-        return _run(result, lambda: _read(state, args))
-    if action == "apply":
-        result = {"applied": 0, "rolled_back": False, "conflicts": []}
-        _external_changes(state)
-        return _run(result, lambda: _apply(state, args, check_mode))
-    return _run({}, lambda: _fail_bad(f"Unknown action {action!r}: expected 'read' or 'apply'"))
-
-
-def _run(keys: dict, action) -> dict:
-    result = {"changed": False, "contract_version": CONTRACT_VERSION, **keys}
-    try:
-        result.update(action())
+        request = _read_request(args)
+        action = request.get("action") if isinstance(request, dict) else None
+        if action == "read":
+            result.update(_read(state, request))
+        elif action == "apply":
+            result.update(applied=0, rolled_back=False, conflicts=[])
+            _external_changes(state, state.faults.change_before_apply)
+            state.faults.change_before_apply = []
+            _apply(state, request, check_mode, result)
+        else:
+            raise _bad(f"Invalid action {action!r}: expected read or apply")
     except EngineError as error:
-        result.update(error.extra)
         result.update(failed=True, msg=error.msg, error=error.kind)
     return result
 
 
-def _fail_bad(msg: str):
-    raise EngineError("bad_request", msg)
+# ----- input: one base64 JSON document -------------------------------------------------------
 
 
-# ----- validation -------------------------------------------------------------------------
+def _read_request(args: dict) -> object:
+    """What the engine makes of its module arguments: `request` only, base64 of UTF-8 JSON.
 
-
-class _SpecFailure(Exception):
-    """Refused by Ansible's argument-spec validation, before the engine runs (no `error`)."""
-
-
-def _argument_spec(args: dict) -> dict:
-    """What Ansible.Basic makes of the module args with win_ra_state.ps1's `$spec`."""
-    given = {k: v for k, v in args.items() if not k.startswith("_ansible_")}
-    unknown = sorted(set(given) - set(OPTIONS))
-    if unknown:
-        raise _SpecFailure(
-            f"Unsupported parameters for (win_ra_state) module: {', '.join(unknown)}. "
-            f"Supported parameters include: {', '.join(sorted(OPTIONS))}"
-        )
-    if given.get("action") is None:
-        raise _SpecFailure("missing required arguments: action")
-    params = {"action": _as_str(given["action"], "action")}
-    for option in ("keys", "accounts", "firewall_rules"):
-        params[option] = [_as_str(v, option) for v in _as_list(given.get(option), option)]
-    params["policy_sources"] = _as_bool(given.get("policy_sources", False), "policy_sources")
-    params["changes"] = _as_list(given.get("changes"), "changes")
-    for change in params["changes"]:
-        if not isinstance(change, dict):
-            raise _SpecFailure(f"argument for changes is of type {type(change).__name__} and we were "
-                               "unable to convert to dict")  # fmt: skip
-    return params
-
-
-def _as_list(value: object, option: str) -> list:
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return value
-    if isinstance(value, str):
-        return value.split(",")  # as Ansible converts a string to a list
-    if isinstance(value, dict):
-        raise _SpecFailure(
-            f"argument for {option} is of type dict and we were unable to convert to list"
-        )
-    return [value]
-
-
-_TRUE = {"yes", "on", "1", "true", "y", "t"}
-_FALSE = {"no", "off", "0", "false", "n", "f"}
-
-
-def _as_bool(value: object, option: str) -> bool:
-    """Ansible's boolean conversion: bools, 0/1 and the usual yes/no words."""
-    if isinstance(value, bool):
-        return value
-    word = str(value).strip().lower() if isinstance(value, str | int) else None
-    if word in _TRUE or word in _FALSE:
-        return word in _TRUE
-    raise _SpecFailure(
-        f"argument for {option} is of type {type(value).__name__} and we were unable to convert to bool"
-    )
-
-
-def _as_str(value: object, option: str) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    if isinstance(value, int | float):
-        return str(value)
-    raise _SpecFailure(
-        f"argument for {option} is of type {type(value).__name__} and we were unable to convert to str"
-    )
-
-
-def _key_path(path: object, where: str) -> str:
-    try:
-        normal = normalise_path(path)  # type: ignore[arg-type]
-    except RegistryError as error:
-        _fail_bad(f"{where}: {error}")
-    if normal == ROOT:
-        _fail_bad(f"{where}: key path {path!r} names no key below HKLM:\\")
-    return normal
-
-
-def _typed_data(reg_type: object, data: object, where: str) -> object:
-    if reg_type not in CONTRACT_TYPES:
-        _fail_bad(f"{where}: type {reg_type!r} is not one of {', '.join(CONTRACT_TYPES)}")
-    try:
-        return data_from_json(reg_type, data)  # type: ignore[arg-type]
-    except RegistryError as error:
-        _fail_bad(f"{where}: {error}")
-
-
-@dataclass
-class _Change:
-    op: str
-    name: str
-    path: str = RULE_PATH
-    type: str | None = None
-    data: object = None
-    enabled: bool | None = None
-    profiles: list[str] = field(default_factory=list)
-    expect: dict = field(default_factory=dict)  # normalised; value data in stored form
-
-    def label(self) -> str:
-        if self.op == "set_rule":
-            return f"firewall rule '{self.name}'"
-        return f"registry value '{self.path}\\{self.name}'"
-
-
-FIELDS = {
-    "set_value": {"op", "path", "name", "type", "data", "expect"},
-    "delete_value": {"op", "path", "name", "expect"},
-    "set_rule": {"op", "name", "enabled", "profiles", "expect"},
-}
-
-
-def _exact_fields(raw: dict, fields: set, where: str) -> None:
-    missing, unknown = sorted(fields - set(raw)), sorted(set(raw) - fields)
-    if missing:
-        _fail_bad(f"{where}: missing field(s) {', '.join(missing)}")
-    if unknown:
-        _fail_bad(f"{where}: unknown field(s) {', '.join(unknown)}")
-
-
-def _value_expect(expect: object, where: str) -> dict:
-    where = f"{where} expect"
-    if not isinstance(expect, dict) or not isinstance(expect.get("present"), bool):
-        _fail_bad(f"{where}: must be an object with a boolean 'present'")
-    if not expect["present"]:
-        _exact_fields(expect, {"present"}, where)
-        return {"present": False}
-    _exact_fields(expect, {"present", "type", "data"}, where)
-    data = _typed_data(expect["type"], expect["data"], where)
-    return {"present": True, "type": expect["type"], "data": data}
-
-
-def _profiles(value: object, where: str) -> list[str]:
-    valid = (
-        isinstance(value, list)
-        and value
-        and all(isinstance(p, str) and p in PROFILE_ORDER for p in value)
-        and len(set(value)) == len(value)
-    )
-    if not valid:
-        _fail_bad(
-            f"{where}: profiles must be a non-empty list of distinct {', '.join(PROFILE_ORDER)}, got {value!r}"
-        )
-    return sort_profiles(value)
-
-
-def _rule_expect(expect: object, where: str) -> dict:
-    where = f"{where} expect"
-    if not isinstance(expect, dict):
-        _fail_bad(f"{where}: must be an object with 'enabled' and 'profiles'")
-    _exact_fields(expect, {"enabled", "profiles"}, where)
-    if not isinstance(expect["enabled"], bool):
-        _fail_bad(f"{where}: 'enabled' must be a boolean")
-    return {
-        "enabled": expect["enabled"],
-        "profiles": _profiles(expect["profiles"], where),
-    }
-
-
-def _parse_change(raw: dict, index: int) -> _Change:
-    where = f"changes[{index}]"
-    op = raw.get("op")
-    if op not in OPS:
-        _fail_bad(f"{where}: unknown op {op!r}: expected one of {', '.join(OPS)}")
-    _exact_fields(raw, FIELDS[op], where)
-    if not isinstance(raw["name"], str):
-        _fail_bad(f"{where}: 'name' must be a string")
-    if op == "set_rule":
-        if not raw["name"]:
-            _fail_bad(f"{where}: a rule name must not be empty")
-        if not isinstance(raw["enabled"], bool):
-            _fail_bad(f"{where}: 'enabled' must be a boolean")
-        return _Change(
-            op,
-            raw["name"],
-            enabled=raw["enabled"],
-            profiles=_profiles(raw["profiles"], where),
-            expect=_rule_expect(raw["expect"], where),
-        )
-    change = _Change(op, raw["name"], path=_key_path(raw["path"], where))
-    if op == "set_value":
-        change.type = raw["type"]
-        change.data = _typed_data(raw["type"], raw["data"], where)
-    change.expect = _value_expect(raw["expect"], where)
-    return change
-
-
-def _target(change: _Change) -> tuple:
-    if change.op == "set_rule":
-        return ("rule", change.name.casefold())
-    return ("value", fold(change.path), fold(change.name))
-
-
-def _parse_changes(args: dict) -> list[_Change]:
-    changes = [_parse_change(raw, i) for i, raw in enumerate(args["changes"])]
-    seen: set[tuple] = set()
-    for index, change in enumerate(changes):
-        if _target(change) in seen:
-            _fail_bad(
-                f"changes[{index}]: a second change of {change.label()}; one change per target"
-            )
-        seen.add(_target(change))
-    return changes
-
-
-# ----- read -------------------------------------------------------------------------------
-
-
-def _read(state: HostState, args: dict) -> dict:
-    paths = [_key_path(p, "keys") for p in args["keys"]]
-    return {
-        "keys": [_read_key(state, path) for path in paths],
-        "facts": dict(state.facts),
-        "accounts": [
-            {"name": name, "sid": state.accounts.resolve(name)} for name in args["accounts"]
-        ],
-        "firewall_rules": [_read_rule(state, name) for name in args["firewall_rules"]],
-        "policy_sources": _policy_sources(state, paths)
-        if args["policy_sources"]
-        else _no_policy_sources(),
-    }
-
-
-def _no_policy_sources() -> dict:
-    return {"available": False, "values": []}
-
-
-def _policy_sources(state: HostState, paths: list[str]) -> dict:
-    """What the Resultant Set of Policy says a GPO sets under the requested keys.
-
-    RSoP is logged on domain members only, so a workgroup host has none (available false).
+    Parsed as JSON exactly: no option conversion, no date conversion. Numbers parse (as
+    they do on Windows) but no field takes one: integers travel as hex.
     """
-    if not state.facts.get("domain_joined"):
-        return _no_policy_sources()
-    values, seen = [], set()
-    for path in paths:
-        if fold(path) in seen:
-            continue
-        seen.add(fold(path))
-        under = [v for v in state.gpo_values if fold(v["path"]) == fold(path)]
-        for value in sorted(under, key=lambda v: _ordinal_ignore_case(v["name"])):
-            values.append({**value, "path": path})
-    return {"available": True, "values": values}
+    unknown = [k for k in args if k != "request" and not k.startswith("_ansible_")]
+    if unknown or not isinstance(args.get("request"), str):
+        raise _bad("Invalid module arguments: only 'request', a base64 string")
+    try:
+        text = base64.b64decode(args["request"], validate=True).decode("utf-8")
+        return json.loads(text)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+        raise _bad(f"Invalid request: not base64 of a JSON document ({error})") from None
 
 
-def _ordinal_ignore_case(name: str) -> bytes:
-    # .NET StringComparer.OrdinalIgnoreCase: upper-cased UTF-16 code units, compared in order.
-    return fold(name).encode("utf-16-be")
+def _check_shape(obj: object, shape: str, where: str) -> None:
+    fields = _SHAPES[shape]
+    if not isinstance(obj, dict) or set(obj) != set(fields):
+        raise _bad(f"Invalid {where}: expected an object with exactly {', '.join(fields)}")
+    for name, kind in fields.items():
+        value = obj[name]
+        strings = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        ok = {
+            "string": isinstance(value, str),
+            "bool": isinstance(value, bool),
+            "strings": strings,
+            "object": isinstance(value, dict),
+            "objects": isinstance(value, list),
+            "data": isinstance(value, str) or strings,
+        }[kind]
+        if not ok:
+            raise _bad(f"Invalid {where}: '{name}' must be {kind}")
 
 
-def _contract_value(value: RegValue) -> dict:
-    """A value as the contract reports it; types outside the table are REG_OTHER."""
-    if value.type not in CONTRACT_TYPES:
-        return {"name": value.name, "type": "REG_OTHER", "data": None}
-    return value.to_json()
+def _subkey(path: str, where: str) -> str:
+    if not _PATH.fullmatch(path):
+        raise _bad(f"Invalid {where}: '{path}' is not a key path HKLM:\\<subkey>")
+    return path
 
 
-def _read_denied(path: str) -> EngineError:
-    return EngineError("access_denied", f"Failed to read registry key '{path}': access is denied")
+# ----- how Windows reports things -------------------------------------------------------------
+
+
+def _raw_value(value: RegValue) -> dict:
+    """A value as RegistryKey.GetValue returns it, numbers and bytes as lowercase hex.
+
+    .NET reads a REG_DWORD of up to 4 bytes into an Int32 and one of 5 to 8 into an Int64
+    (anything longer as bytes), a REG_QWORD of up to 8 into an Int64: shorter data comes
+    back zero-extended.
+    """
+    kind = _KIND_OF_TYPE.get(value.type, "Unknown")
+    data = value.data
+    if value.type in ("REG_DWORD", "REG_QWORD"):
+        raw = data if isinstance(data, bytes) else data.to_bytes(8, "little")[: _width(value.type)]
+        width = 4 if value.type == "REG_DWORD" and len(raw) <= 4 else 8
+        data = raw.ljust(width, b"\0").hex() if len(raw) <= 8 else raw.hex()
+    elif isinstance(data, bytes):
+        data = data.hex()
+    elif isinstance(data, list):
+        data = list(data)
+    return {"present": True, "kind": kind, "data": data}
+
+
+def _width(reg_type: str) -> int:
+    return 4 if reg_type == "REG_DWORD" else 8
+
+
+def _stored(kind: str, data: object) -> tuple[str, object]:
+    """Request data of a kind -> (registry type, stored data), as RegistryKey.SetValue writes."""
+    reg_type = _TYPE_OF_KIND[kind]
+    if kind in ("DWord", "QWord"):
+        raw = bytes.fromhex(data)  # type: ignore[arg-type]
+        if len(raw) != _width(reg_type):
+            raise RegistryError(f"a {kind} of {len(raw)} bytes cannot be written")
+        return reg_type, int.from_bytes(raw, "little")
+    if kind in ("Binary", "None"):
+        return reg_type, bytes.fromhex(data)  # type: ignore[arg-type]
+    return reg_type, list(data) if kind == "MultiString" else data  # type: ignore[arg-type]
+
+
+def _profile(rule: FirewallRule) -> str:
+    """The NetSecurity Profile enum as PowerShell prints it; all three is 'Any'."""
+    names = [p.capitalize() for p in ("domain", "private", "public") if p in rule.profiles]
+    return "Any" if len(names) in (0, 3) else ", ".join(names)
+
+
+def _rule_row(rule: FirewallRule) -> dict:
+    return {
+        "name": rule.name,
+        "enabled": "True" if rule.enabled else "False",
+        "profile": _profile(rule),
+        "group": rule.group or "",
+        "display_name": rule.display_name,
+        "display_group": rule.display_group,
+        "source_type": rule.source_type,
+        "source": rule.source,
+    }
+
+
+def _rules(state: HostState, names: list[str], store: str) -> list[FirewallRule]:
+    """One Get-NetFirewallRule call: ActiveStore holds every rule, PersistentStore the local ones."""
+    if state.faults.firewall_unavailable:
+        raise EngineError(
+            "query_failed",
+            f"Failed to read firewall rules ({store}): the Windows Defender Firewall service "
+            "(mpssvc) is not running",
+        )
+    wanted = {name.casefold() for name in names}
+    return [
+        rule
+        for rule in state.firewall_rules
+        if rule.name.casefold() in wanted
+        and (store == "ActiveStore" or rule.source_type == "Local")
+    ]
+
+
+# ----- read ---------------------------------------------------------------------------------
+
+
+def _read(state: HostState, request: object) -> dict:
+    _check_shape(request, "read", "read request")
+    paths = [_subkey(path, "keys") for path in request["keys"]]  # type: ignore[index]
+    keys = [_read_key(state, path) for path in paths]
+    accounts = request["accounts"]  # type: ignore[index]
+    names = request["firewall_rules"]  # type: ignore[index]
+    return {
+        "keys": keys,
+        "accounts": _accounts(state, accounts) if accounts else [],
+        "firewall_rules": [_rule_row(r) for r in _rules(state, names, "ActiveStore")]
+        if names
+        else [],
+        "policy_sources": _policy_rows(state, paths)
+        if request["policy_sources"] and paths  # type: ignore[index]
+        else {"available": False, "reason": "not requested", "settings": []},
+    }
+
+
+def _denied(path: str) -> EngineError:
+    return EngineError("access_denied", f"Failed to open key '{path}': access is denied")
 
 
 def _read_key(state: HostState, path: str) -> dict:
     try:
         values = state.registry.values(path)
     except RegistryAccessDenied:
-        raise _read_denied(path) from None
+        raise _denied(path) from None
     if values is None:
         return {"path": path, "exists": False, "values": []}
-    ordered = sorted(values, key=lambda v: _ordinal_ignore_case(v.name))
-    return {"path": path, "exists": True, "values": [_contract_value(v) for v in ordered]}
+    rows = []
+    for value in values:  # in the order the host enumerates them (creation order here)
+        raw = _raw_value(value)
+        rows.append({"name": value.name, "kind": raw["kind"], "data": raw["data"]})
+    return {"path": path, "exists": True, "values": rows}
 
 
-def _read_rule(state: HostState, name: str) -> dict:
-    rule = state.find_rule(name)
-    return rule.to_json() if rule else missing_rule_json(name)
-
-
-# ----- apply ------------------------------------------------------------------------------
-
-
-def _apply(state: HostState, args: dict, check_mode: bool) -> dict:
-    changes = _parse_changes(args)
-    conflicts = [c for change in changes if (c := _conflict(state, change))]
-    if conflicts:
-        first = conflicts[0]
+def _accounts(state: HostState, names: list[str]) -> list[dict]:
+    """One batched LSA translation: an unknown name is null, an LSA failure an error."""
+    if state.faults.lsa_unavailable:
         raise EngineError(
-            "precondition",
-            f"Failed to apply changes: '{_where(first)}' is not as read "
-            f"(expected {first['expected']}, found {first['actual']}); "
-            f"{len(conflicts)} conflict(s), nothing was written",
-            conflicts=conflicts,
+            "query_failed", "Failed to resolve accounts: The RPC server is unavailable"
         )
-    if check_mode:
-        return {"changed": bool(changes)}
-    _write_all(state, changes)
-    return {"changed": bool(changes), "applied": len(changes)}
+    return [{"name": name, "sid": state.accounts.resolve(name)} for name in names]
 
 
-def _where(conflict: dict) -> str:
-    if conflict["path"] == RULE_PATH:
-        return f"firewall rule {conflict['name']}"
-    return f"{conflict['path']}\\{conflict['name']}"
+def _policy_rows(state: HostState, paths: list[str]) -> dict:
+    """RSOP_RegistryPolicySetting rows of precedence 1 whose registryKey is a requested key.
+
+    Logging is on by default on every host, workgroup included (the local GPO is reported
+    then); with RSoPLogging = 0 the namespace answers with no rows.
+    """
+    if not state.rsop_available:
+        return {"available": False, "reason": "Invalid namespace", "settings": []}
+    logging = state.registry.get_value(RSOP_LOGGING_KEY, "RSoPLogging")
+    if logging is not None and logging.type == "REG_DWORD" and logging.data == 0:
+        return {"available": True, "reason": None, "settings": []}
+    rows = []
+    for value in state.gpo_values:
+        if not any(same_path(value["path"], path) for path in paths):
+            continue
+        rows.append(
+            {
+                "key": value["path"][len(ENGINE_PATH) :],
+                "name": value["name"],
+                "value_type": str(_TYPE_NUMBER[value["type"]]),
+                "value": _policy_bytes(value["type"], value["data"]),
+                "deleted": False,
+                "gpo_id": value["gpo_id"],
+                "gpo": value["gpo"],
+            }
+        )
+    return {"available": True, "reason": None, "settings": rows}
 
 
-def _value_json(value: RegValue | None) -> dict:
-    if value is None:
-        return {"present": False}
-    reported = _contract_value(value)
-    return {"present": True, "type": reported["type"], "data": reported["data"]}
+def _policy_bytes(reg_type: str, data: object) -> str:
+    """The bytes RSoP keeps for a value (strings UTF-16LE with their terminating NUL)."""
+    if reg_type in ("REG_SZ", "REG_EXPAND_SZ"):
+        return (str(data) + "\0").encode("utf-16-le").hex()
+    if reg_type == "REG_MULTI_SZ":
+        return ("".join(s + "\0" for s in data) + "\0").encode("utf-16-le").hex()  # type: ignore[attr-defined]
+    if reg_type in ("REG_DWORD", "REG_QWORD"):
+        return int(data).to_bytes(_width(reg_type), "little").hex()  # type: ignore[call-overload]
+    return str(data).lower()
 
 
-def _expect_json(expect: dict) -> dict:
-    if not expect["present"]:
-        return {"present": False}
-    return {
-        "present": True,
-        "type": expect["type"],
-        "data": data_to_json(expect["type"], expect["data"]),
-    }
+# ----- apply --------------------------------------------------------------------------------
 
 
-def _conflict(state: HostState, change: _Change) -> dict | None:
-    """Phase 1 for one change: None when the host holds what `expect` says."""
+@dataclass
+class _Change:
+    op: str
+    name: str
+    path: str | None
+    target: dict
+    expect: dict
+
+
+def _parse_change(raw: object, index: int) -> _Change:
+    where = f"change {index}"
+    op = raw.get("op") if isinstance(raw, dict) else None
+    if op not in ("set_value", "delete_value", "set_rule"):
+        raise _bad(f"Invalid {where}: unknown op {op!r}")
+    _check_shape(raw, op, where)
+    expect = raw["expect"]  # type: ignore[index]
+    expect_shape = (
+        "rule" if op == "set_rule" else "absent" if expect.get("present") is False else "value"
+    )
+    _check_shape(expect, expect_shape, f"{where} expect")
+    if expect_shape != "absent" and expect["present"] is not True:
+        raise _bad(f"Invalid {where} expect: present must be true with {expect_shape} fields")
+    name = raw["name"]  # type: ignore[index]
+    if op == "set_rule":
+        if not name or not _PROFILE.fullmatch(raw["profile"]):  # type: ignore[index]
+            raise _bad(
+                f"Invalid {where}: a rule Name and a profile such as 'Domain, Private' or 'Any'"
+            )
+        target = {"present": True, "enabled": str(raw["enabled"]), "profile": raw["profile"],  # type: ignore[index]
+                  "group": expect["group"]}  # fmt: skip
+        return _Change(op, name, None, target, expect)
+    path = _subkey(raw["path"], f"{where} path")  # type: ignore[index]
+    target = {"present": False}
+    if op == "set_value":
+        kind, data = raw["kind"], raw["data"]  # type: ignore[index]
+        pattern = _KIND_DATA.get(kind, False)
+        valid = (
+            pattern is not False
+            and isinstance(data, list) == (kind == "MultiString")
+            and (pattern is None or pattern.fullmatch(data) is not None)
+        )
+        if not valid:
+            raise _bad(f"Invalid {where}: kind {kind!r} does not take the data given")
+        target = {"present": True, "kind": kind, "data": data}
+    return _Change(op, name, path, target, expect)
+
+
+def _state_of(state: HostState, change: _Change) -> dict:
     if change.op == "set_rule":
-        rule = _rule_for(state, change.name)
-        actual = {"enabled": rule.enabled, "profiles": sort_profiles(rule.profiles)}
-        if actual == change.expect:
-            return None
-        return {"path": RULE_PATH, "name": change.name, "expected": change.expect, "actual": actual}
+        found = _rules(state, [change.name], "PersistentStore")
+        if not found:
+            return {"present": False}
+        row = _rule_row(found[0])
+        return {"present": True, "enabled": row["enabled"], "profile": row["profile"],
+                "group": row["group"]}  # fmt: skip
     try:
-        value = state.registry.get_value(change.path, change.name)
+        value = state.registry.get_value(change.path, change.name)  # type: ignore[arg-type]
     except RegistryAccessDenied:
-        raise _read_denied(change.path) from None
-    expect = change.expect
-    if value is None:
-        matches = not expect["present"]
-    else:
-        matches = (
-            expect["present"] and value.type == expect["type"] and value.data == expect["data"]
-        )
-    if matches:
-        return None
-    return {
-        "path": change.path,
-        "name": change.name,
-        "expected": _expect_json(expect),
-        "actual": _value_json(value),
-    }
+        raise _denied(change.path) from None  # type: ignore[arg-type]
+    return {"present": False} if value is None else _raw_value(value)
 
 
-def _rule_for(state: HostState, name: str):
-    rule = state.find_rule(name)
-    if rule is None:
+def _same_state(actual: dict, wanted: dict) -> bool:
+    """Ordinal, element by element, field by field (Python's == on str is ordinal)."""
+    return all(actual.get(f) == wanted.get(f) for f in _STATE_FIELDS)
+
+
+def _apply(state: HostState, request: object, check_mode: bool, result: dict) -> None:
+    _check_shape(request, "apply", "apply request")
+    changes = [_parse_change(raw, i) for i, raw in enumerate(request["changes"])]  # type: ignore[index]
+    seen = set()
+    for change in changes:
+        target = (change.op == "set_rule", fold(change.path or ""), fold(change.name))
+        if target in seen:
+            raise _bad(f"Invalid changes: '{change.name}' is changed twice")
+        seen.add(target)
+    conflicts = []
+    for index, change in enumerate(changes):
+        actual = _state_of(state, change)
+        if not _same_state(actual, change.expect):
+            conflicts.append({"index": index, "actual": actual})
+    if conflicts:
+        result["conflicts"] = conflicts
+        first = changes[conflicts[0]["index"]].name
         raise EngineError(
-            "rule_missing",
-            f"Failed to set firewall rule '{name}': no rule with that Name exists on this host "
-            "(is the Remote Assistance feature installed?); no rule is ever created",
+            "precondition", f"Failed to apply: '{first}' is not as read; nothing was written"
         )
-    if (rule.group or "").casefold() != RA_GROUP.casefold():
-        raise EngineError(
-            "rule_foreign",
-            f"Failed to set firewall rule '{name}': it belongs to group '{rule.group}', "
-            f"not to Remote Assistance ({RA_GROUP})",
-        )
-    return rule
+    result["changed"] = bool(changes)
+    if check_mode:
+        return
+    _write_all(state, changes, result)
 
 
 class _InjectedFailure(Exception):
     pass
 
 
-def _write_all(state: HostState, changes: list[_Change]) -> None:
-    """Phase 2: write in order; on a failure undo what was done, in reverse."""
+def _write_all(state: HostState, changes: list[_Change], result: dict) -> None:
     done: list[_Change] = []
-    created: list[str] = []  # keys this apply created, in creation order
+    created: list[str] = []
     limit = state.faults.fail_write_after
-    for position, change in enumerate(changes, start=1):
+    for change in changes:
         try:
             if limit is not None and len(done) == limit:
+                _external_changes(state, state.faults.change_before_rollback)
                 raise _InjectedFailure(f"write refused by the lab fault fail_write_after={limit}")
-            _write(state, change, created)
+            _write(state, change, change.target, created)
             done.append(change)
         except (RegistryError, _InjectedFailure) as error:
-            where = f"{_verb(change)} {change.label()} (change {position} of {len(changes)})"
-            _rollback(state, done, created, f"{where}: {error}")
+            what = f"Failed to apply change {len(done)} ({change.op} '{change.name}'): {error}"
+            problems = _undo(state, done, created)
+            result.update(
+                changed=bool(problems),
+                rolled_back=not problems,
+                applied=len(done) if problems else 0,
+            )
+            if not problems:
+                raise EngineError(
+                    "write_failed", f"{what}; every earlier change was rolled back"
+                ) from None
+            raise EngineError(
+                "rollback_failed", f"{what}; the host may be partly changed: {'; '.join(problems)}"
+            ) from None
+    result["applied"] = len(done)
 
 
-def _verb(change: _Change) -> str:
-    return "Failed to delete" if change.op == "delete_value" else "Failed to set"
-
-
-def _write(state: HostState, change: _Change, created: list[str]) -> None:
-    if change.op == "set_value":
-        created += state.registry.set_value(change.path, change.name, change.type, change.data)
-    elif change.op == "delete_value":
-        state.registry.delete_value(change.path, change.name)
+def _write(state: HostState, change: _Change, wanted: dict, created: list[str]) -> None:
+    if change.op == "set_rule":
+        rule = _rules(state, [change.name], "PersistentStore")
+        if not rule:
+            raise RegistryError(f"No MSFT_NetFirewallRule objects found with Name '{change.name}'")
+        profile = wanted["profile"]
+        rule[0].enabled = wanted["enabled"] == "True"
+        rule[0].profiles = (
+            ["domain", "private", "public"]
+            if profile == "Any"
+            else [p.lower() for p in profile.split(", ")]
+        )
+        state.firewall_writes += 1
+    elif wanted["present"]:
+        reg_type, data = _stored(wanted["kind"], wanted["data"])
+        created += state.registry.set_value(change.path, change.name, reg_type, data)  # type: ignore[arg-type]
     else:
-        _set_rule(state, change.name, change.enabled, change.profiles)
+        state.registry.delete_value(change.path, change.name)  # type: ignore[arg-type]
 
 
-def _set_rule(state: HostState, name: str, enabled: bool, profiles: list[str]) -> None:
-    rule = state.find_rule(name)
-    rule.enabled = enabled
-    rule.profiles = list(profiles)
-    state.firewall_writes += 1
-
-
-def _rollback(state: HostState, done: list[_Change], created: list[str], failure: str) -> None:
-    """Restore every `expect` in reverse order, then remove the keys this apply created."""
+def _undo(state: HostState, done: list[_Change], created: list[str]) -> list[str]:
+    """Compare-and-swap in reverse: restore only what still holds what this run wrote."""
     problems = []
     for change in reversed(done):
+        where = f"'{change.name}' ({change.path or 'firewall rule'})"
         try:
-            _undo(state, change)
-        except RegistryError as error:
-            problems.append(f"{change.label()}: {error}")
-    for path in sorted(created, key=lambda p: p.count("\\"), reverse=True):  # deepest first
-        try:
-            if not state.registry.values(path) and not state.registry.subkeys(path):
-                state.registry.delete_key(path)
-        except RegistryError as error:
-            problems.append(f"registry key '{path}': {error}")
-    if problems:
-        raise EngineError(
-            "rollback_failed",
-            f"{failure}; restoring failed too, the host may be partly changed: {'; '.join(problems)}",
-            changed=True,
-            applied=len(done),
-        )
-    raise EngineError(
-        "write_failed",
-        f"{failure}; the {len(done)} change(s) already made were rolled back",
-        rolled_back=True,
-    )
-
-
-def _undo(state: HostState, change: _Change) -> None:
-    expect = change.expect
-    if change.op == "set_rule":
-        _set_rule(state, change.name, expect["enabled"], expect["profiles"])
-    elif expect["present"]:
-        state.registry.set_value(change.path, change.name, expect["type"], expect["data"])
-    else:
-        state.registry.delete_value(change.path, change.name)
+            if not _same_state(_state_of(state, change), change.target):
+                problems.append(
+                    f"{where} was changed by someone else after this run wrote it; left as found"
+                )
+                continue
+            _write(state, change, change.expect, [])
+        except (RegistryError, EngineError) as error:
+            problems.append(f"restoring {where} failed: {error}")
+    for path in reversed(created):  # deepest first; only while empty
+        if not state.registry.values(path) and not state.registry.subkeys(path):
+            state.registry.delete_key(path)
+    return problems
 
 
 # ----- faults: someone else's writes ----------------------------------------------------------
 
 
-def _external_changes(state: HostState) -> None:
-    """Perform (once) the changes another actor makes between the controller's read and apply."""
-    pending, state.faults.change_before_apply = state.faults.change_before_apply, []
+def _external_changes(state: HostState, pending: list[dict]) -> None:
+    """Perform the changes another actor makes (before the apply, or before its rollback)."""
     with state.registry.as_external_actor() as counted:
         for change in pending:
             op = change.get("op")
@@ -542,8 +502,8 @@ def _external_changes(state: HostState) -> None:
             elif op == "set_rule":
                 rule = state.find_rule(change["name"])
                 rule.enabled = bool(change["enabled"])
-                rule.profiles = sort_profiles(change.get("profiles", rule.profiles))
+                rule.profiles = list(change.get("profiles", rule.profiles))
                 state.external_writes += 1
             else:
-                raise ValueError(f"change_before_apply: unknown op {op!r}")
+                raise ValueError(f"external change: unknown op {op!r}")
     state.external_writes += counted[0]

@@ -28,6 +28,10 @@ class FirewallRule:
     group: str
     display_name: str
     display_group: str
+    # Where the rule comes from (Get-NetFirewallRule -PolicyStore ActiveStore): a local rule
+    # is "Local" / "PersistentStore"; a domain GPO's is "GroupPolicy" / the GPO store's name.
+    source_type: str = "Local"
+    source: str = "PersistentStore"
 
     def to_json(self) -> dict:
         """The rule as the contract's `read` reports it."""
@@ -39,6 +43,11 @@ class FirewallRule:
             "group": self.group,
             "display_name": self.display_name,
             "display_group": self.display_group,
+            **(
+                {}
+                if self.source_type == "Local"
+                else {"source_type": self.source_type, "source": self.source}
+            ),
         }
 
     @classmethod
@@ -50,6 +59,8 @@ class FirewallRule:
             group=data["group"],
             display_name=data.get("display_name") or data["name"],
             display_group=data.get("display_group") or "",
+            source_type=data.get("source_type", "Local"),
+            source=data.get("source", "PersistentStore"),
         )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from winra_lab.windows.files import FileStore
 from winra_lab.windows.firewall import FirewallRule
@@ -20,11 +20,19 @@ class RegistryFaults:
         fails (each change of the request is one write), which triggers the rollback.
     change_before_apply: changes `{op: set_value|delete_value|set_rule, ...}` made by
         someone else at the start of the next apply; consumed by that apply.
+    change_before_rollback: changes made by someone else when the fail_write_after failure
+        happens, before the rollback runs (a concurrent writer during the apply).
+    firewall_unavailable: every firewall query fails (Windows Defender Firewall service
+        stopped, NetSecurity provider missing).
+    lsa_unavailable: account translation fails (LSA or the domain unreachable).
     """
 
     deny_keys: list[str] = field(default_factory=list)
     fail_write_after: int | None = None
     change_before_apply: list[dict] = field(default_factory=list)
+    change_before_rollback: list[dict] = field(default_factory=list)
+    firewall_unavailable: bool = False
+    lsa_unavailable: bool = False
 
     def denies(self, path: str) -> bool:
         return any(same_path(path, denied) for denied in self.deny_keys)
@@ -34,27 +42,40 @@ class RegistryFaults:
             "deny_keys": list(self.deny_keys),
             "fail_write_after": self.fail_write_after,
             "change_before_apply": [dict(c) for c in self.change_before_apply],
+            "change_before_rollback": [dict(c) for c in self.change_before_rollback],
+            "firewall_unavailable": self.firewall_unavailable,
+            "lsa_unavailable": self.lsa_unavailable,
         }
 
     @classmethod
     def from_json(cls, data: dict | None) -> RegistryFaults:
         data = data or {}
-        unknown = set(data) - {"deny_keys", "fail_write_after", "change_before_apply"}
+        unknown = set(data) - {f.name for f in fields(cls)}
         if unknown:
             raise ValueError(f"unknown fault(s): {', '.join(sorted(unknown))}")
         faults = cls(
             deny_keys=[normalise_path(p) for p in data.get("deny_keys") or []],
             fail_write_after=data.get("fail_write_after"),
             change_before_apply=[dict(c) for c in data.get("change_before_apply") or []],
+            change_before_rollback=[dict(c) for c in data.get("change_before_rollback") or []],
+            firewall_unavailable=_flag(data, "firewall_unavailable"),
+            lsa_unavailable=_flag(data, "lsa_unavailable"),
         )
         after = faults.fail_write_after
         if after is not None and (
             isinstance(after, bool) or not isinstance(after, int) or after < 0
         ):
             raise ValueError(f"fail_write_after must be a non-negative integer, got {after!r}")
-        for change in faults.change_before_apply:
+        for change in faults.change_before_apply + faults.change_before_rollback:
             _check_external_change(change)
         return faults
+
+
+def _flag(data: dict, name: str) -> bool:
+    value = data.get(name, False)
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be a boolean, got {value!r}")
+    return value
 
 
 _EXTERNAL_FIELDS = {
@@ -115,6 +136,9 @@ class HostState:
     gpo_values: list[dict] = field(default_factory=list)
     # The host's files (Local Group Policy folder and files), with their own faults.
     files: FileStore = field(default_factory=FileStore)
+    # False when the RSoP WMI namespace cannot be queried at all (missing, access denied).
+    # Logging itself is on by default; RSoPLogging = 0 in the registry empties the answer.
+    rsop_available: bool = True
 
     def __post_init__(self) -> None:
         # Read self.faults at call time: the control API may replace the faults object.
@@ -138,6 +162,7 @@ class HostState:
             "firewall_writes": self.firewall_writes,
             "gpo_values": [dict(v) for v in self.gpo_values],
             "files": self.files.to_json(),
+            "rsop_available": self.rsop_available,
         }
 
     @classmethod
@@ -156,6 +181,7 @@ class HostState:
             firewall_writes=int(data.get("firewall_writes", 0)),
             gpo_values=[_gpo_value(v) for v in data.get("gpo_values") or []],
             files=FileStore.from_json(data.get("files")),
+            rsop_available=bool(data.get("rsop_available", True)),
         )
 
 

@@ -377,6 +377,7 @@ def build(profile: str, index: int, hostname: str) -> HostState:
     seed = _Seed()
     _PROFILES[profile][1](seed)
     facts = _facts(seed.os, hostname, seed.domain_joined)
+    seed.registry.update(facts_registry(facts))
     return HostState(
         hostname=hostname,
         profile=profile,
@@ -395,3 +396,22 @@ def _files(seeded: dict[str, bytes]) -> FileStore:
     for path, data in seeded.items():
         store.seed(path, data)
     return store
+
+
+CURRENT_VERSION = "HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion"
+PRODUCT_OPTIONS = "HKLM:\\SYSTEM\\CurrentControlSet\\Control\\ProductOptions"
+COMPUTER_NAME = "HKLM:\\SYSTEM\\CurrentControlSet\\Control\\ComputerName\\ActiveComputerName"
+_PRODUCT_TYPE = {"workstation": "WinNT", "server": "ServerNT", "domain_controller": "LanmanNT"}
+
+
+def facts_registry(facts: dict) -> dict:
+    """Where Windows keeps the facts the controller reads (no WMI query on the host)."""
+    return {
+        CURRENT_VERSION: {
+            "EditionID": _sz(facts["edition"]),
+            "ProductName": _sz(facts["os_name"]),
+            "CurrentBuild": _sz(str(facts["os_build"])),
+        },
+        PRODUCT_OPTIONS: {"ProductType": _sz(_PRODUCT_TYPE[facts["product_type"]])},
+        COMPUTER_NAME: {"ComputerName": _sz(facts["hostname"])},
+    }

@@ -102,6 +102,10 @@ def check_data(reg_type: str, data: object) -> object:
         return data
     if reg_type in ("REG_DWORD", "REG_QWORD"):
         top = DWORD_MAX if reg_type == "REG_DWORD" else QWORD_MAX
+        if isinstance(data, bytes | bytearray):
+            # Windows stores whatever bytes a writer gives (RegSetValueEx does not check the
+            # size), so a REG_DWORD of 8 bytes exists; JSON spells such data as a hex string.
+            return bytes(data)
         if isinstance(data, bool) or not isinstance(data, int):
             raise RegistryTypeError(f"{reg_type} data must be an integer, got {data!r}")
         if not 0 <= data <= top:
@@ -118,7 +122,7 @@ def check_data(reg_type: str, data: object) -> object:
 
 def data_to_json(reg_type: str, data: object) -> object:
     """Stored data -> its JSON form (bytes become lowercase hex)."""
-    if reg_type in BYTES_TYPES:
+    if reg_type in BYTES_TYPES or isinstance(data, bytes | bytearray):
         return bytes(data).hex()  # type: ignore[arg-type]
     if reg_type == "REG_MULTI_SZ":
         return list(data)  # type: ignore[call-overload]
@@ -127,7 +131,9 @@ def data_to_json(reg_type: str, data: object) -> object:
 
 def data_from_json(reg_type: str, data: object) -> object:
     """JSON data -> stored data, type-checked (hex strings become bytes)."""
-    if reg_type in BYTES_TYPES:
+    if reg_type in BYTES_TYPES or (
+        reg_type in ("REG_DWORD", "REG_QWORD") and isinstance(data, str)
+    ):
         if (
             not isinstance(data, str)
             or len(data) % 2

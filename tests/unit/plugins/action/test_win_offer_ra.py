@@ -7,6 +7,9 @@ import yaml
 
 from ansible_collections.winra.remote_assistance.plugins.action.win_offer_ra import ActionModule
 from ansible_collections.winra.remote_assistance.plugins.modules import win_offer_ra
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import (
+    typed_changes,
+)
 
 TS = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"
 RAU = TS + "\\RAUnsolicit"
@@ -82,9 +85,11 @@ def test_compliant_host_costs_one_read(run_action, engine):
     result = run_action(ActionModule, ARGS, fake)
     assert fake.actions == ["read"]
     assert fake.calls[0]["module_name"] == ENGINE
-    assert fake.calls[0]["module_args"] == {
+    read_args = fake.calls[0]["module_args"]
+    # The keys asked for come first; the engine-contract decoding adds its own after them.
+    assert read_args["keys"][:3] == [TS, RAU, OLE]
+    assert {k: v for k, v in read_args.items() if k != "keys"} == {
         "action": "read",
-        "keys": [TS, RAU, OLE],
         "accounts": [],
         "firewall_rules": [],
         "policy_sources": True,
@@ -99,7 +104,7 @@ def test_drifted_host_reads_then_applies_the_right_changes(run_action, engine):
     fake = engine(DRIFTED)
     result = run_action(ActionModule, {**ARGS, "permission": "control"}, fake)
     assert fake.actions == ["read", "apply"]
-    changes = fake.calls[1]["module_args"]["changes"]
+    changes = typed_changes(fake.calls[1]["module_args"]["changes"])
     assert changes == [
         {
             "op": "set_value",
@@ -241,13 +246,14 @@ def test_warning_for_an_empty_exclusive_helper_list(run_action, engine):
 def test_dcom_false_does_not_read_ole(run_action, engine):
     fake = engine(COMPLIANT)
     run_action(ActionModule, {**ARGS, "dcom": False}, fake)
-    assert fake.calls[0]["module_args"]["keys"] == [TS, RAU]
+    assert OLE not in fake.calls[0]["module_args"]["keys"]
+    assert fake.calls[0]["module_args"]["keys"][:2] == [TS, RAU]
 
 
 def test_absent_state_clears_policy_and_helpers(run_action, engine):
     fake = engine(COMPLIANT)
     result = run_action(ActionModule, {"state": "absent"}, fake)
-    changes = fake.calls[1]["module_args"]["changes"]
+    changes = typed_changes(fake.calls[1]["module_args"]["changes"])
     assert [(c["op"], c["name"]) for c in changes] == [
         ("delete_value", "fAllowUnsolicited"),
         ("delete_value", "fAllowUnsolicitedFullControl"),

@@ -6,6 +6,9 @@ from __future__ import annotations
 from ansible_collections.winra.remote_assistance.plugins.action.win_ra_firewall import (
     ActionModule,
 )
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import (
+    typed_changes,
+)
 
 ROOT = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\WindowsFirewall"
 DOMAIN_PORTS_FLAG = ROOT + "\\DomainProfile\\GloballyOpenPorts"
@@ -70,7 +73,7 @@ def test_compliant_policy_host_costs_one_read(run_action, fake_engine, make_read
     result = run_action(ActionModule, DOMAIN_ONLY, engine)
     assert engine.actions == ["read"]
     read_args = engine.calls[0]["module_args"]
-    assert read_args["keys"] == [
+    assert read_args["keys"][:4] == [
         DOMAIN_PORTS_FLAG,
         DOMAIN_PORTS,
         DOMAIN_PROGRAMS_FLAG,
@@ -84,7 +87,11 @@ def test_compliant_policy_host_costs_one_read(run_action, fake_engine, make_read
 def test_default_profiles_read_the_eight_keys(run_action, fake_engine, make_read):
     engine = fake_engine(make_read())
     run_action(ActionModule, {}, engine, check_mode=True)
-    keys = engine.calls[0]["module_args"]["keys"]
+    keys = [
+        k
+        for k in engine.calls[0]["module_args"]["keys"]
+        if "GloballyOpenPorts" in k or "AuthorizedApplications" in k
+    ]
     assert len(keys) == 8 and sum("StandardProfile" in k for k in keys) == 4
 
 
@@ -93,7 +100,7 @@ def test_drifted_host_reads_then_applies(run_action, fake_engine, make_read):
     engine = fake_engine(make_read(keys=compliant_keys((("135:TCP", disabled),))))
     result = run_action(ActionModule, DOMAIN_ONLY, engine)
     assert engine.actions == ["read", "apply"]
-    changes = engine.calls[1]["module_args"]["changes"]
+    changes = typed_changes(engine.calls[1]["module_args"]["changes"])
     assert {(c["op"], c["name"]) for c in changes} == {
         ("set_value", OFFER_PORT),
         ("delete_value", "135:TCP"),
@@ -134,15 +141,20 @@ def test_rules_backend_reads_rules_and_enables_them(run_action, fake_engine, mak
     read = make_read(firewall_rules=[rule(DCOM, False), rule(RASERVER_RULE, True)])
     engine = fake_engine(read)
     result = run_action(ActionModule, {"backend": "rules"}, engine)
-    assert engine.calls[0]["module_args"] == {
+    read_args = engine.calls[0]["module_args"]
+    # No policy key is read for the rules backend; the keys are those the decoding needs
+    # (facts, and whether Group Policy lets local rules apply).
+    assert (
+        "HKLM:\\SOFTWARE\\Policies\\Microsoft\\WindowsFirewall\\DomainProfile" in read_args["keys"]
+    )
+    assert {k: v for k, v in read_args.items() if k != "keys"} == {
         "action": "read",
-        "keys": [],
         "accounts": [],
         "firewall_rules": [DCOM, RASERVER_RULE],
         "policy_sources": False,
     }
     assert engine.actions == ["read", "apply"]
-    changes = engine.calls[1]["module_args"]["changes"]
+    changes = typed_changes(engine.calls[1]["module_args"]["changes"])
     assert changes == [
         {
             "op": "set_rule",

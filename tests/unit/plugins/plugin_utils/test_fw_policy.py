@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import (
+    decode_value,
+    typed_changes,
+)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fw_options import (
     validate,
 )
@@ -56,7 +60,7 @@ def apply(current: CurrentState, changes: list) -> CurrentState:
         snapshot = found or KeySnapshot(change["path"], True, ())
         values = [v for v in snapshot.values if v.name.casefold() != change["name"].casefold()]
         if change["op"] == "set_value":
-            values.append(RegValue(change["name"], change["type"], change["data"]))
+            values.append(RegValue(change["name"], *decode_value(change["kind"], change["data"])))
         keys[path_key(change["path"])] = KeySnapshot(snapshot.path, True, tuple(values))
     return CurrentState(keys=keys)
 
@@ -71,7 +75,7 @@ def converge(opts, current):
     plan, _unused = plan_for(opts, current)
     after = apply(current, plan.changes)
     second, _unused = plan_for(opts, after)
-    assert second.changes == [] and second.drift == []
+    assert typed_changes(second.changes) == [] and second.drift == []
     return plan, after
 
 
@@ -121,7 +125,7 @@ def test_fresh_host_gets_flags_and_entries_in_both_profiles():
 
 def test_compliant_host_has_no_changes_and_diff_lines_for_every_managed_value():
     plan, warnings = plan_for(options(), compliant_host())
-    assert plan.changes == [] and plan.drift == [] and warnings == []
+    assert typed_changes(plan.changes) == [] and plan.drift == [] and warnings == []
     assert len(plan.before) == 10 and plan.before == plan.after
 
 
@@ -131,7 +135,7 @@ def test_disabled_duplicate_named_port_protocol_is_removed():
     ops = [(c["op"], c["name"]) for c in plan.changes if c["path"] == DOMAIN_PORTS]
     assert ("delete_value", "135:TCP") in ops
     assert ("set_value", OFFER_PORT) in ops
-    removal = next(c for c in plan.changes if c["op"] == "delete_value")
+    removal = next(c for c in typed_changes(plan.changes) if c["op"] == "delete_value")
     assert removal["expect"] == {
         "present": True,
         "type": "REG_SZ",
@@ -150,7 +154,7 @@ def test_our_data_under_another_name_is_compliant():
         }
     )
     plan, _unused = plan_for(options(profiles=["domain"], programs=[]), current)
-    assert plan.changes == []
+    assert typed_changes(plan.changes) == []
     assert any("135:TCP = REG_SZ:" + OFFER_PORT in line for line in plan.after)
 
 
@@ -281,7 +285,7 @@ def test_absent_removes_exactly_our_entries():
 
 def test_absent_on_a_clean_host_changes_nothing():
     plan, _unused = plan_for(options(state="absent", exclusive=True), CurrentState())
-    assert plan.changes == []
+    assert typed_changes(plan.changes) == []
 
 
 def test_legacy_preset_writes_the_en_dash_entry_byte_exact():
@@ -306,5 +310,5 @@ def test_a_value_named_after_one_entry_holding_another_does_not_contradict():
 @pytest.mark.parametrize("profiles", [["domain"], ["standard"], ["domain", "standard"]])
 def test_only_requested_profiles_are_touched(profiles):
     plan, _unused = plan_for(options(profiles=profiles), CurrentState())
-    touched = {c["path"].split("\\")[5] for c in plan.changes}
+    touched = {c["path"].split("\\")[5] for c in typed_changes(plan.changes)}
     assert touched == {p.capitalize() + "Profile" for p in profiles}

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import (
+    parse_profile,
+    typed_changes,
+)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import (
     HostStateError,
 )
@@ -66,8 +70,10 @@ def apply(state: CurrentState, changes) -> CurrentState:
     for change in changes:
         assert change["op"] == "set_rule"
         target = rules[name_key(change["name"])]
-        assert {"enabled": target["enabled"], "profiles": target["profiles"]} == change["expect"]
-        target.update(enabled=change["enabled"], profiles=change["profiles"])
+        expect = change["expect"]
+        assert expect["enabled"] == ("True" if target["enabled"] else "False")
+        assert parse_profile(expect["profile"]) == target["profiles"]
+        target.update(enabled=change["enabled"], profiles=parse_profile(change["profile"]))
     return CurrentState(rules=rules)
 
 
@@ -75,12 +81,12 @@ def test_disabled_rules_are_enabled_and_a_second_plan_is_empty():
     state = current(rule(DCOM), rule(RASERVER, display="Fjernhjelp (RA-server)"))
     plan = make_plan(rules_wants(options(), state), state)
     assert [c["name"] for c in plan.changes] == [DCOM, RASERVER]
-    assert plan.changes[0]["enabled"] is True and plan.changes[0]["profiles"] == ["domain"]
+    assert plan.changes[0]["enabled"] is True and plan.changes[0]["profile"] == "Domain"
     assert {d["setting"] for d in plan.drift} == {"firewall_rules"}
     assert plan.drift[0]["path"] == "FirewallRule"
     after = apply(state, plan.changes)
     again = make_plan(rules_wants(options(), after), after)
-    assert again.changes == [] and again.drift == []
+    assert typed_changes(again.changes) == [] and again.drift == []
 
 
 def test_profiles_are_the_union_of_current_and_requested():
@@ -93,7 +99,7 @@ def test_profiles_are_the_union_of_current_and_requested():
 def test_enabled_rule_in_the_requested_profile_is_compliant():
     state = current(rule(DCOM, enabled=True), rule(RASERVER, enabled=True, profiles=("domain",)))
     plan = make_plan(rules_wants(options(), state), state)
-    assert plan.changes == [] and len(plan.before) == 2
+    assert typed_changes(plan.changes) == [] and len(plan.before) == 2
 
 
 def test_missing_rule_fails_with_a_clear_message_and_no_replacement():
@@ -149,6 +155,6 @@ def test_absent_disables_and_keeps_profiles():
     assert wants == [WantRule("firewall_rules", DCOM, False, ("domain", "public"))]
     plan = make_plan(wants, state)
     assert plan.changes[0]["enabled"] is False
-    assert plan.changes[0]["profiles"] == ["domain", "public"]
+    assert plan.changes[0]["profile"] == "Domain, Public"
     after = apply(state, plan.changes)
     assert make_plan(rules_wants(options(state="absent"), after), after).changes == []

@@ -104,3 +104,14 @@ def test_the_warning_for_a_value_we_remove_says_so():
     helper = (RAU, "CONTOSO\\Contractors", "REG_SZ", "CONTOSO\\Contractors")
     found = conflicts([WantAbsent("helpers", RAU, "CONTOSO\\Contractors")], sources(helper))
     assert "this task removes it" in conflict_warning(found[0])
+
+
+def test_rsop_logging_off_warns_that_conflicts_are_unknown():
+    from ansible_collections.winra.remote_assistance.plugins.plugin_utils._gpo import (
+        unknown_sources_warning,
+    )
+
+    warning = unknown_sources_warning({"available": False, "status": "logging_off", "values": []})
+    assert warning and "RSoPLogging = 0" in warning and "unknown" in warning
+    assert unknown_sources_warning({"available": True, "status": "ok", "values": []}) is None
+    assert unknown_sources_warning(None) is None

@@ -7,6 +7,10 @@ import pytest
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils import (
     _offer_policy as policy,
 )
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import (
+    decode_value,
+    typed_changes,
+)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import (
     HostStateError,
 )
@@ -62,7 +66,7 @@ def apply(current: CurrentState, changes: list) -> CurrentState:
             assert existing is not None, change
             del values[existing]
         else:
-            values[existing or change["name"]] = (change["type"], change["data"])
+            values[existing or change["name"]] = decode_value(change["kind"], change["data"])
     return state_of(dict(registry.values()), current.facts, current.accounts)
 
 
@@ -73,7 +77,7 @@ def plan_for(options: OfferOptions, current: CurrentState):
 def converge(options: OfferOptions, current: CurrentState) -> CurrentState:
     after = apply(current, plan_for(options, current).changes)
     second = plan_for(options, after)
-    assert second.changes == [] and second.drift == [], second
+    assert typed_changes(second.changes) == [] and second.drift == [], second
     return after
 
 
@@ -185,7 +189,7 @@ def test_only_named_values_of_the_policy_key_are_wanted():
 def test_permission_flip_changes_only_full_control():
     start = converge(options(permission="view", helpers=(BOB,)), EMPTY)
     plan = plan_for(options(permission="control", helpers=(BOB,)), start)
-    assert plan.changes == [
+    assert typed_changes(plan.changes) == [
         {
             "op": "set_value",
             "path": TS,
@@ -201,14 +205,14 @@ def test_permission_flip_changes_only_full_control():
 
 def test_enabling_on_an_empty_host_writes_every_value_with_absent_expects():
     plan = plan_for(options(helpers=(DESK, BOB)), EMPTY)
-    assert {(c["path"], c["name"], c.get("data")) for c in plan.changes} == {
+    assert {(c["path"], c["name"], c.get("data")) for c in typed_changes(plan.changes)} == {
         (TS, "fAllowUnsolicited", 1),
         (TS, "fAllowUnsolicitedFullControl", 0),
         (RAU, DESK, DESK),
         (RAU, BOB, BOB),
     }
     assert all(c["expect"] == {"present": False} for c in plan.changes)
-    assert all(c["type"] == "REG_SZ" for c in plan.changes if c["path"] == RAU)
+    assert all(c["type"] == "REG_SZ" for c in typed_changes(plan.changes) if c["path"] == RAU)
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -277,7 +281,7 @@ def test_remove_mode_still_enables_the_policy():
 def test_case_insensitive_helper_identity_means_no_churn(stored, mode):
     current = state_of({**converge_policy_only(), RAU: stored})
     plan = plan_for(options(helpers=(BOB,), helpers_mode=mode), current)
-    assert plan.changes == [] and plan.drift == []
+    assert typed_changes(plan.changes) == [] and plan.drift == []
 
 
 def converge_policy_only() -> dict:
@@ -300,7 +304,7 @@ def converge_policy_only() -> dict:
 def test_a_value_named_after_the_helper_but_not_granting_it_is_rewritten(stored_value, why):
     current = state_of({**converge_policy_only(), RAU: {BOB: stored_value}})
     plan = plan_for(options(helpers=(BOB,)), current)
-    assert plan.changes == [
+    assert typed_changes(plan.changes) == [
         {
             "op": "set_value",
             "path": RAU,
@@ -382,7 +386,7 @@ def test_resulting_helpers_is_empty_when_not_enabled(state):
 def test_dcom_is_set_to_string_y(stored, expect):
     current = state_of({OLE: {"EnableDCOM": stored} if stored else {}})
     plan = plan_for(options(state="absent", dcom=True), current)
-    assert plan.changes == [
+    assert typed_changes(plan.changes) == [
         {
             "op": "set_value",
             "path": OLE,

@@ -2,6 +2,11 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import (
+    decode_value,
+    parse_profile,
+    typed_changes,
+)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._plan import (
     CurrentState,
     WantAbsent,
@@ -38,11 +43,13 @@ def apply_changes(current: CurrentState, changes: list) -> CurrentState:
     for change in changes:
         if change["op"] == "set_value":
             existing = next((n for n in values if n.casefold() == change["name"].casefold()), None)
-            values[existing or change["name"]] = (change["type"], change["data"])
+            values[existing or change["name"]] = decode_value(change["kind"], change["data"])
         elif change["op"] == "delete_value":
             values = {n: v for n, v in values.items() if n.casefold() != change["name"].casefold()}
         else:
-            rules[change["name"]].update(enabled=change["enabled"], profiles=change["profiles"])
+            rules[change["name"]].update(
+                enabled=change["enabled"], profiles=parse_profile(change["profile"])
+            )
     return state(values, list(rules.values()))
 
 
@@ -50,7 +57,7 @@ def test_missing_value_is_set_with_expect_absent():
     plan = make_plan(
         [WantValue("offer_policy", TS, "fAllowUnsolicited", "REG_DWORD", 1)], state({})
     )
-    assert plan.changes == [
+    assert typed_changes(plan.changes) == [
         {
             "op": "set_value",
             "path": TS,
@@ -74,14 +81,18 @@ def test_missing_value_is_set_with_expect_absent():
 def test_compliant_value_needs_nothing_but_is_in_the_diff():
     current = state({"fAllowUnsolicited": ("REG_DWORD", 1)})
     plan = make_plan([WantValue("offer_policy", TS, "fallowunsolicited", "REG_DWORD", 1)], current)
-    assert plan.changes == [] and plan.drift == []
+    assert typed_changes(plan.changes) == [] and plan.drift == []
     assert plan.before == plan.after == [f"{TS}\\fAllowUnsolicited = REG_DWORD:1 (0x1)"]
 
 
 def test_wrong_type_is_drift_and_expect_carries_what_was_read():
     current = state({"fAllowUnsolicited": ("REG_SZ", "1")})
     plan = make_plan([WantValue("offer_policy", TS, "fAllowUnsolicited", "REG_DWORD", 1)], current)
-    assert plan.changes[0]["expect"] == {"present": True, "type": "REG_SZ", "data": "1"}
+    assert typed_changes(plan.changes)[0]["expect"] == {
+        "present": True,
+        "type": "REG_SZ",
+        "data": "1",
+    }
     assert plan.drift[0]["actual"] == {"type": "REG_SZ", "data": "1"}
 
 
@@ -90,7 +101,7 @@ def test_absent_deletes_with_stored_name_case():
         {"FALLOWUNSOLICITEDFULLCONTROL": ("REG_DWORD", 0), "fDenyTSConnections": ("REG_DWORD", 0)}
     )
     plan = make_plan([WantAbsent("permission", TS, "fAllowUnsolicitedFullControl")], current)
-    assert plan.changes == [
+    assert typed_changes(plan.changes) == [
         {
             "op": "delete_value",
             "path": TS,
@@ -103,7 +114,7 @@ def test_absent_deletes_with_stored_name_case():
 
 def test_absent_and_already_absent_needs_nothing():
     plan = make_plan([WantAbsent("permission", TS, "fAllowUnsolicitedFullControl")], state(None))
-    assert plan.changes == []
+    assert typed_changes(plan.changes) == []
     assert plan.after == [f"{TS}\\fAllowUnsolicitedFullControl = (absent)"]
 
 
@@ -144,7 +155,7 @@ def test_rule_is_enabled_with_expect():
         [WantRule("firewall_rules", RULE.lower(), True, ("domain",))],
         state({}, [rule(False, ["domain"])]),
     )
-    assert plan.changes == [
+    assert typed_changes(plan.changes) == [
         {
             "op": "set_rule",
             "name": RULE,
@@ -188,7 +199,7 @@ def test_second_plan_after_applying_the_first_is_empty():
     assert len(first.changes) == 4
     after = apply_changes(current, first.changes)
     second = make_plan(wants, after)
-    assert second.changes == [] and second.drift == []
+    assert typed_changes(second.changes) == [] and second.drift == []
     assert after.value(TS, "fDenyTSConnections").data == 1
 
 
