@@ -7,7 +7,13 @@ import re
 import subprocess
 
 import pytest
-from _lab_helpers import BIN, ansible_env, throwaway_collections
+from _lab_helpers import (
+    BIN,
+    ansible_env,
+    engine_read,
+    engine_set_dword,
+    throwaway_collections,
+)
 
 from winra_lab.lab import Lab
 
@@ -83,25 +89,26 @@ def test_loop_task_reuses_one_pool_and_runs_one_pipeline_per_item(lab, tmp_path)
 
 
 def test_engine_apply_and_read_back_over_psrp(lab, tmp_path):
-    change = {
-        "op": "set_value",
-        "path": POLICY,
-        "name": "fAllowUnsolicited",
-        "type": "REG_DWORD",
-        "data": 1,
-        "expect": {"present": False},
-    }
+    # The engine takes one option, `request` (contract 2); the read's last key is the
+    # computer name, so each host answers for itself.
+    computer_name = (
+        "(read['keys'] | last)['values'] | selectattr('name', 'equalto', 'ComputerName')"
+        " | map(attribute='data') | first"
+    )
     result = _playbook(
         tmp_path,
         lab,
         [
-            {ENGINE: {"action": "apply", "changes": [change]}, "register": "applied"},
-            {ENGINE: {"action": "read", "keys": [POLICY]}, "register": "read"},
+            {
+                ENGINE: engine_set_dword(POLICY, "fAllowUnsolicited", 1),
+                "register": "applied",
+            },
+            {ENGINE: engine_read([POLICY]), "register": "read"},
             {
                 "ansible.builtin.assert": {
                     "that": [
                         "applied is changed",
-                        "read.facts.hostname == (inventory_hostname.split('.')[0] | upper)",
+                        f"{computer_name} == (inventory_hostname.split('.')[0] | upper)",
                     ]
                 }
             },
