@@ -47,7 +47,9 @@ table { border-collapse: collapse; width: 100%; margin: 0.5em 0; }
 th, td { border: 1px solid #d5d5d5; padding: 0.3em 0.5em; text-align: left;
          vertical-align: top; }
 th { background: #f2f2f2; }
-td.value { font-family: ui-monospace, monospace; font-size: 0.92em; word-break: break-all; }
+td.value, td.data { font-family: ui-monospace, monospace; font-size: 0.92em; }
+td.value { word-break: break-all; }
+td.data { white-space: nowrap; }
 .cards { display: flex; flex-wrap: wrap; gap: 0.6em; padding: 0; list-style: none; }
 .cards li { border: 1px solid #ccc; border-left-width: 6px; padding: 0.4em 0.8em;
             min-width: 7em; }
@@ -226,8 +228,8 @@ def _host_details(record: dict, generated_at) -> str:
     rows = "".join(
         f"<tr><td>{_e(item.get('setting', 'unknown'))}</td>"
         f'<td class="value">{_e(_where(item))}</td>'
-        f'<td class="value">{_e(format_value(item.get("actual")))}</td>'
-        f'<td class="value">{_e(format_value(item.get("expected")))}</td>'
+        f'<td class="data">{_e(format_value(item.get("actual")))}</td>'
+        f'<td class="data">{_e(format_value(item.get("expected")))}</td>'
         f"<td>{_e(_source(record, item))}</td><td>{_e(item.get('read_at') or time)}</td></tr>"
         for item in record["drift"]
     )
