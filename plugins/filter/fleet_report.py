@@ -24,8 +24,8 @@ description:
     per host and a summary with counts per setting.
   - A host is V(compliant), V(drifted) (with its drift items), V(conflict) (a domain GPO
     sets these values differently, named in C(gpo_conflicts)), V(not_functional) (a result
-    carries a non-empty C(functional_problems) list: Offer Remote Assistance cannot work on
-    the host), V(failed) (with the message) or V(unreachable). The audit could not look at
+    carries a non-empty C(functional_problems) list, so Offer Remote Assistance cannot work
+    on the host), V(failed) (with the message) or V(unreachable). The audit could not look at
     V(failed) and V(unreachable) hosts; it looked at the others.
   - A host listed in O(hosts) with no result at all is V(unreachable), so hosts are never
     silently missing from the report.
@@ -37,7 +37,7 @@ description:
     scripts, styles or fonts) with a per-setting chart and a host table filtered by status.
   - The input may also be a report this filter built before (a dictionary with
     C(report_version) and C(hosts)), for example a merged one
-    (P(winra.remote_assistance.merge_fleet_reports#filter)): it is then rendered as it is.
+    (P(winra.remote_assistance.merge_fleet_reports#filter)), which is then rendered as it is.
   - C(playbooks/audit.yml) in this collection shows the intended use.
 options:
   _input:

@@ -76,9 +76,9 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description:
-    - With O(format=document), the merged report: the layout of
-      P(winra.remote_assistance.fleet_report#filter)'s report (hosts sorted by name, summary
-      counted again) plus C(merge). With O(format=markdown) or O(format=html), a string.
+    - With O(format=document), the merged report, in the layout of the report of
+      P(winra.remote_assistance.fleet_report#filter) (hosts sorted by name, summary counted
+      again) plus C(merge). With O(format=markdown) or O(format=html), a string.
   type: raw
   contains:
     merge:
