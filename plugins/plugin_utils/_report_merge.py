@@ -3,8 +3,8 @@
 """Several fleet reports (job slices, separate runs) merged into one.
 
 Internal use only. Pure and deterministic: the same inputs give the same report, whatever
-their order, except that of two results of the same host with the same time the later input
-wins. Nothing reads a clock.
+their order (sources are listed by name), except that of two results of the same host with
+the same time the later input wins. Nothing reads a clock.
 
 Input: a list of entries {"source": name, "report": document or None, "failed": bool,
 "reason": str}. An entry with no report, or marked failed, is a failed slice: flagged in the
@@ -130,9 +130,9 @@ def merge_documents(entries, expected_hosts=None, generated_at=None) -> dict:
         "summary": summarize(records),
         "hosts": records,
         "merge": {
-            "sources": sources,
+            "sources": sorted(sources, key=lambda s: s["source"]),
             "duplicates": duplicates,
             "missing_hosts": missing,
-            "failed_slices": failed_slices,
+            "failed_slices": sorted(failed_slices, key=lambda s: s["source"]),
         },
     }

@@ -52,7 +52,7 @@ def entries(*pairs):
 
 
 def test_slices_merge_into_one_report_with_counts_of_all_hosts():
-    merged = merge_documents(entries(("job 1", SLICE_1), ("job 2", SLICE_2)))
+    merged = merge_documents(entries(("job 2", SLICE_2), ("job 1", SLICE_1)))
     assert [(r["host"], r["status"]) for r in merged["hosts"]] == [
         ("ws1", "compliant"),
         ("ws2", "drifted"),
@@ -119,7 +119,6 @@ def test_output_is_deterministic_whatever_the_input_order():
     outputs = set()
     for order in itertools.permutations(pairs):
         merged = merge_documents(entries(*order), expected_hosts=["ws1", "ws7"])
-        merged["merge"]["sources"].sort(key=lambda s: s["source"])  # input order, by design
         outputs.add(json.dumps(merged, sort_keys=True))
     assert len(outputs) == 1
 
