@@ -127,29 +127,30 @@ def host_profiles() -> dict[str, str]:
     return {host["name"]: host["profile"] for host in hosts}
 
 
-def rule_writes() -> int:
+def rule_writes(client: ControlClient) -> int:
     """Firewall rule writes on the whole lab since its hosts were seeded (the lab's own count;
     rules are not registry values, so the registry counters never see them)."""
-    client = lab_client()
-    return sum(client.host(name)["state"]["firewall_writes"] for name in host_profiles())
+    return sum(client.host(host["name"])["state"]["firewall_writes"] for host in client.hosts())
 
 
-def writes_since_reset(rules_before: int) -> str:
-    """Every kind of write the lab counted: registry values and firewall rules."""
-    counters = lab_client().counters()
+def writes_since(client: ControlClient, rules_before: int) -> str:
+    """Every kind of write the lab counted: registry values since the last counter reset,
+    firewall rules since `rules_before` (rule_writes() then)."""
+    counters = client.counters()
     values = sum(c["registry_writes"] for c in counters.values())
-    return f"{values} registry value writes, {rule_writes() - rules_before} firewall rule writes"
+    rules = rule_writes(client) - rules_before
+    return f"{values} registry value writes, {rules} firewall rule writes"
 
 
 def converge(title: str, log_name: str, *extra: str) -> None:
     print(f"\n== Converge: {title} ==", flush=True)
     lab_client().reset_counters()
-    rules_before = rule_writes()
+    rules_before = rule_writes(lab_client())
     run = playbook("site.yml", log_name, *extra)
     counters = lab_client().counters()
     runs = sum(c["module_runs"].get(ENGINE, 0) for c in counters.values())
     print(
-        f"done in {run.wall_s:.0f}s: {runs} engine runs, {writes_since_reset(rules_before)}"
+        f"done in {run.wall_s:.0f}s: {runs} engine runs, {writes_since(lab_client(), rules_before)}"
         + ("" if run.returncode == 0 else " (some hosts failed: see the audit below)")
     )
 
@@ -183,14 +184,14 @@ def main() -> int:
     )
     try:
         lab_client().reset_counters()
-        rules_before = rule_writes()
+        rules_before = rule_writes(lab_client())
         audit("before")
-        print(f"writes during the audit: {writes_since_reset(rules_before)}")
+        print(f"writes during the audit: {writes_since(lab_client(), rules_before)}")
         converge("playbooks/site.yml with the lab standard", "site.log")
         lab_client().reset_counters()
-        rules_before = rule_writes()
+        rules_before = rule_writes(lab_client())
         after = audit("after")
-        print(f"writes during the audit: {writes_since_reset(rules_before)}")
+        print(f"writes during the audit: {writes_since(lab_client(), rules_before)}")
 
         # The same role with the built-in firewall rules instead of the KB's policy lists:
         # where the Remote Assistance feature is missing, it must fail and open nothing.
