@@ -63,7 +63,7 @@ def test_page_is_offline_error_free_and_its_numbers_are_the_json_numbers(tmp_pat
 
 def test_hostile_text_is_shown_as_text_not_run(tmp_path):
     report = fleet_report(results(), hosts=list(results()))
-    page_file, _ = write(tmp_path, report)
+    page_file = write(tmp_path, report)[0]
     with opened(page_file) as (page, seen):
         assert HOSTILE in page.inner_text("#unaudited")
         assert page.locator("#unaudited img").count() == 0
@@ -72,7 +72,7 @@ def test_hostile_text_is_shown_as_text_not_run(tmp_path):
 
 def test_filter_by_status_hides_the_other_hosts(tmp_path):
     report = fleet_report(results(), hosts=list(results()))
-    page_file, _ = write(tmp_path, report)
+    page_file = write(tmp_path, report)[0]
     with opened(page_file) as (page, _seen):
         page.select_option("#status-filter", "conflict")
         assert visible_statuses(page) == ["conflict"]
