@@ -46,6 +46,8 @@ options:
         optional keys C(policy) (the registered M(winra.remote_assistance.win_offer_ra)
         result), C(firewall) (the registered M(winra.remote_assistance.win_ra_firewall)
         result) and C(failure) (C(msg), C(task), C(unreachable)) for a host that failed.
+      - The results may carry C(gpo_conflicts) and C(functional_problems);
+        C(functional_problems) may also be given once for the host, beside C(policy).
       - A host whose value is missing or V(null) reported nothing.
       - Or a report document to render (O(hosts) is then ignored).
     type: dict

@@ -14,7 +14,8 @@ Input, per host (what playbooks/audit.yml collects from hostvars; any part may b
 
 A result may carry `gpo_conflicts` (values a domain GPO sets differently) and
 `functional_problems` (strings: why Offer Remote Assistance cannot work on the host even
-with the policy right); either makes the host not compliant.
+with the policy right); either makes the host not compliant. `functional_problems` may also
+be given once for the host, beside `policy` and `firewall`.
 
 A host with no input at all never reported back: it was unreachable (and removed from the
 play) or did not run. It is listed as unreachable, never left out.
@@ -108,7 +109,11 @@ def host_record(host, audit):
         record["drift"].extend(
             dict(item, module=MODULE_OF_RESULT[key]) for item in result.get("drift") or []
         )
-        for problem in result.get("functional_problems") or []:
+    # Per module result, or once for the host (a composite result may carry it at its top).
+    found = [result.get("functional_problems") for result in results.values()]
+    found.append(audit.get("functional_problems"))
+    for problems in found:
+        for problem in problems or []:
             if str(problem) not in record["functional_problems"]:
                 record["functional_problems"].append(str(problem))
 

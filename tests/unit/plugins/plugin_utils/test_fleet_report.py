@@ -274,6 +274,15 @@ def test_functional_problems_make_a_host_not_functional_even_when_the_policy_is_
     assert host_summary(record).splitlines() == [f"not functional: {p}" for p in problems]
 
 
+def test_functional_problems_given_once_for_the_host_count_too():
+    record = host_record(
+        "srv1",
+        {"policy": ok(), "firewall": ok(), "functional_problems": ["msra.exe is missing"]},
+    )
+    assert record["status"] == "not_functional"
+    assert record["functional_problems"] == ["msra.exe is missing"]
+
+
 def test_an_empty_functional_problems_list_changes_nothing():
     record = host_record("ws1", {"policy": ok(functional_problems=[]), "firewall": ok()})
     assert record["status"] == "compliant"
