@@ -8,7 +8,7 @@ SHELL := /bin/bash
 # per package about them. Keep real errors, drop that noise, keep pip's exit code.
 QUIET_PIP := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }; exit $${PIPESTATUS[0]}
 
-.PHONY: venv demo test test-unit test-lab test-e2e lint lint-python lint-ansible sanity docs build bench clean
+.PHONY: venv browser demo test test-unit test-lab test-e2e lint lint-python lint-ansible sanity docs build bench clean
 
 $(STAMP): requirements.txt lab/pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or PYTHON=...)"; exit 1; }
@@ -24,8 +24,12 @@ venv: $(STAMP)
 demo: venv
 	$(PY) tools/demo.py
 
+# The headless Chromium of the HTML report tests: installed with apt-get when root.
+browser: venv
+	@$(PY) tools/ensure_browser.py
+
 # All tests. pytest's exit code 5 (no test collected) is a broken setup, not a pass.
-test: venv
+test: venv browser
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: the test setup is broken"; exit 1; fi; \
 	  exit $$rc

@@ -6,7 +6,11 @@ from ansible.module_utils.common.collections import is_sequence
 
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fleet_report import (
     fleet_document,
+    is_report_document,
     render_markdown,
+)
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._report_html import (
+    render_html,
 )
 
 DOCUMENTATION = r"""
@@ -18,13 +22,22 @@ description:
   - Turns the per-host results of an audit (the role M(winra.remote_assistance.win_offer_ra)
     and M(winra.remote_assistance.win_ra_firewall) tasks run in check mode) into one record
     per host and a summary with counts per setting.
-  - A host is V(compliant), V(drifted) (with its drift items), V(failed) (with the message)
-    or V(unreachable). A host listed in O(hosts) with no result at all is V(unreachable),
-    so hosts are never silently missing from the report.
+  - A host is V(compliant), V(drifted) (with its drift items), V(conflict) (a domain GPO
+    sets these values differently, named in C(gpo_conflicts)), V(not_functional) (a result
+    carries a non-empty C(functional_problems) list, so Offer Remote Assistance cannot work
+    on the host), V(failed) (with the message) or V(unreachable). The audit could not look at
+    V(failed) and V(unreachable) hosts; it looked at the others.
+  - A host listed in O(hosts) with no result at all is V(unreachable), so hosts are never
+    silently missing from the report.
   - Values that a domain Group Policy Object sets differently (the modules' C(gpo_conflicts))
     are kept per host, counted in the summary and listed in their own Markdown section,
     because Group Policy puts its value back at every refresh.
-  - With O(format=markdown) the same report is rendered as a Markdown document for people.
+  - With O(format=markdown) the same report is rendered as a Markdown document for people;
+    with O(format=html) as one self-contained HTML page (no network access, no external
+    scripts, styles or fonts) with a per-setting chart and a host table filtered by status.
+  - The input may also be a report this filter built before (a dictionary with
+    C(report_version) and C(hosts)), for example a merged one
+    (P(winra.remote_assistance.merge_fleet_reports#filter)), which is then rendered as it is.
   - C(playbooks/audit.yml) in this collection shows the intended use.
 options:
   _input:
@@ -33,7 +46,10 @@ options:
         optional keys C(policy) (the registered M(winra.remote_assistance.win_offer_ra)
         result), C(firewall) (the registered M(winra.remote_assistance.win_ra_firewall)
         result) and C(failure) (C(msg), C(task), C(unreachable)) for a host that failed.
+      - The results may carry C(gpo_conflicts) and C(functional_problems);
+        C(functional_problems) may also be given once for the host, beside C(policy).
       - A host whose value is missing or V(null) reported nothing.
+      - Or a report document to render (O(hosts) is then ignored).
     type: dict
     required: true
   hosts:
@@ -47,8 +63,9 @@ options:
     description:
       - V(document) returns the report as a dictionary (for a JSON file).
       - V(markdown) returns it rendered as Markdown text.
+      - V(html) returns it rendered as a self-contained HTML page.
     type: str
-    choices: [document, markdown]
+    choices: [document, markdown, html]
     default: document
   generated_at:
     description: A time stamp to record in the report (the filter itself reads no clock).
@@ -86,13 +103,14 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description:
-    - With O(format=document), the report; with O(format=markdown), a string.
+    - With O(format=document), the report; with O(format=markdown) or O(format=html), a
+      string.
   type: raw
   contains:
     report_version:
       description: Version of this document's layout.
       type: int
-      sample: 1
+      sample: 2
     generated_at:
       description: O(generated_at) as given.
       type: str
@@ -102,8 +120,9 @@ _value:
       sample: check
     summary:
       description:
-        - C(hosts) and one count per status (C(compliant), C(drifted), C(failed),
-          C(unreachable)).
+        - C(hosts), C(audited) (hosts the audit could look at, that is neither failed nor
+          unreachable) and one count per status (C(failed), C(unreachable),
+          C(not_functional), C(conflict), C(drifted), C(compliant)).
         - C(settings) maps each drifting setting to C(hosts) (hosts drifting in it) and
           C(values) (values drifting in it across the fleet).
         - C(gpo_conflicts) counts C(hosts) with Group Policy conflicts and the conflicting
@@ -111,10 +130,13 @@ _value:
       type: dict
       sample:
         hosts: 3
-        compliant: 1
-        drifted: 1
         failed: 1
         unreachable: 0
+        not_functional: 0
+        conflict: 0
+        drifted: 1
+        compliant: 1
+        audited: 2
         settings:
           permission: {hosts: 1, values: 1}
         gpo_conflicts: {hosts: 1, values: 1}
@@ -123,8 +145,9 @@ _value:
         - One record per host, C(host), C(status), C(msg) (failed and unreachable hosts),
           C(drift) (the drift items of both modules, each with the C(module) it came from),
           C(warnings), C(gpo_conflicts) (the modules' C(gpo_conflicts), the values a domain GPO
-          sets differently, each with its C(module); not repeated in C(warnings)) and
-          C(engine_runs) (WinRM module runs per module).
+          sets differently, each with its C(module) and the C(gpo) that sets it; not repeated in
+          C(warnings)), C(functional_problems) (why Offer Remote Assistance cannot work on the
+          host) and C(engine_runs) (WinRM module runs per module).
       type: list
       elements: dict
 """
@@ -133,6 +156,12 @@ _value:
 def fleet_report(results, hosts=None, format="document", generated_at=None, mode="check"):
     if results is None:
         results = {}
+    if format not in ("document", "markdown", "html"):
+        raise AnsibleFilterError(
+            f"fleet_report option 'format' must be document, markdown or html, got {format!r}"
+        )
+    if is_report_document(results):
+        return _render(results, format)
     if not isinstance(results, dict):
         raise AnsibleFilterError(
             "fleet_report expects a mapping of host name to audit results, "
@@ -140,17 +169,21 @@ def fleet_report(results, hosts=None, format="document", generated_at=None, mode
         )
     if hosts is not None and not is_sequence(hosts):
         raise AnsibleFilterError(f"fleet_report option 'hosts' must be a list, got {hosts!r}")
-    if format not in ("document", "markdown"):
-        raise AnsibleFilterError(
-            f"fleet_report option 'format' must be document or markdown, got {format!r}"
-        )
     document = fleet_document(
         results,
         hosts=[str(h) for h in hosts or []],
         generated_at=None if generated_at is None else str(generated_at),
         mode=str(mode),
     )
-    return render_markdown(document) if format == "markdown" else document
+    return _render(document, format)
+
+
+def _render(document, format):
+    if format == "markdown":
+        return render_markdown(document)
+    if format == "html":
+        return render_html(document)
+    return document
 
 
 class FilterModule:

@@ -12,8 +12,17 @@ Input, per host (what playbooks/audit.yml collects from hostvars; any part may b
      "firewall": <registered win_ra_firewall result>,
      "failure": {"msg": str, "task": str, "unreachable": bool} or None}
 
+A result may carry `gpo_conflicts` (values a domain GPO sets differently) and
+`functional_problems` (strings: why Offer Remote Assistance cannot work on the host even
+with the policy right); either makes the host not compliant. `functional_problems` may also
+be given once for the host, beside `policy` and `firewall`.
+
 A host with no input at all never reported back: it was unreachable (and removed from the
 play) or did not run. It is listed as unreachable, never left out.
+
+Statuses fall in two families that the audit's exit status keeps apart: the audit could not
+look at the host (failed, unreachable), or it looked and the host is not compliant
+(not_functional, conflict, drifted).
 """
 
 from __future__ import annotations
@@ -23,14 +32,31 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._gpo impor
     conflict_warning,
 )
 
-REPORT_VERSION = 1
+# 2: statuses conflict and not_functional, functional_problems per host, summary.audited.
+REPORT_VERSION = 2
 
 COMPLIANT = "compliant"
 DRIFTED = "drifted"
+CONFLICT = "conflict"
+NOT_FUNCTIONAL = "not_functional"
 FAILED = "failed"
 UNREACHABLE = "unreachable"
-# Worst first: the order the Markdown lists hosts in.
-STATUSES = (FAILED, UNREACHABLE, DRIFTED, COMPLIANT)
+# Worst first: the order the reports list hosts in.
+STATUSES = (FAILED, UNREACHABLE, NOT_FUNCTIONAL, CONFLICT, DRIFTED, COMPLIANT)
+# The audit could not look at these hosts: their compliance is unknown.
+COULD_NOT_LOOK = (FAILED, UNREACHABLE)
+# The audit looked, and these hosts do not meet the standard.
+NOT_COMPLIANT = (NOT_FUNCTIONAL, CONFLICT, DRIFTED)
+
+# One sentence per status, for every rendering of the report (table, HTML, docs).
+STATUS_MEANING = {
+    FAILED: "a task failed: the audit could not look at the host",
+    UNREACHABLE: "no connection, or no result at all: the audit could not look at the host",
+    NOT_FUNCTIONAL: "Offer Remote Assistance cannot work there, whatever the policy says",
+    CONFLICT: "a domain GPO sets these values differently and puts them back at every refresh",
+    DRIFTED: "at least one value differs from the standard",
+    COMPLIANT: "matches the standard",
+}
 
 # Registered result name -> the module that produced it (drift items say where they came from).
 MODULE_OF_RESULT = {"policy": "win_offer_ra", "firewall": "win_ra_firewall"}
@@ -60,6 +86,7 @@ def host_record(host, audit):
         "drift": [],
         "warnings": [],
         "gpo_conflicts": [],
+        "functional_problems": [],
         "engine_runs": {},
     }
     audit = audit if isinstance(audit, dict) else {}
@@ -82,6 +109,13 @@ def host_record(host, audit):
         record["drift"].extend(
             dict(item, module=MODULE_OF_RESULT[key]) for item in result.get("drift") or []
         )
+    # Per module result, or once for the host (a composite result may carry it at its top).
+    found = [result.get("functional_problems") for result in results.values()]
+    found.append(audit.get("functional_problems"))
+    for problems in found:
+        for problem in problems or []:
+            if str(problem) not in record["functional_problems"]:
+                record["functional_problems"].append(str(problem))
 
     unreachable = next((r for r in results.values() if r.get("unreachable")), None)
     failed = next((r for r in results.values() if r.get("failed")), None)
@@ -97,9 +131,14 @@ def host_record(host, audit):
     elif not results:
         record["status"] = UNREACHABLE
         record["msg"] = NO_RESULT_MSG
+    elif record["functional_problems"]:
+        record["status"] = NOT_FUNCTIONAL
+    elif record["gpo_conflicts"]:
+        # Compliant right after a converge or not, Group Policy wins at its next refresh.
+        record["status"] = CONFLICT
     elif record["drift"]:
         record["status"] = DRIFTED
-    if record["status"] in (FAILED, UNREACHABLE):
+    if record["status"] in COULD_NOT_LOOK:
         # Drift of a host that could not finish is partial: reporting it as the host's
         # drift would understate what is wrong there.
         record["drift"] = []
@@ -128,7 +167,8 @@ def fleet_records(results, hosts=None):
 
 
 def summarize(records):
-    """Counts per status and, per setting, how many hosts and values drift in it."""
+    """Counts per status, the hosts audited and, per setting, how many hosts and values drift
+    in it."""
     summary = {"hosts": len(records), **{status: 0 for status in STATUSES}}
     settings = {}
     for record in records:
@@ -141,6 +181,8 @@ def summarize(records):
             if setting not in seen:
                 seen.add(setting)
                 counts["hosts"] += 1
+    # The hosts the audit could look at: the base of every per-setting compliance figure.
+    summary["audited"] = len(records) - sum(summary[status] for status in COULD_NOT_LOOK)
     summary["settings"] = {name: settings[name] for name in _setting_order(settings)}
     with_conflicts = [record for record in records if record.get("gpo_conflicts")]
     summary["gpo_conflicts"] = {
@@ -165,6 +207,16 @@ def fleet_document(results, hosts=None, generated_at=None, mode="check"):
         "summary": summarize(records),
         "hosts": records,
     }
+
+
+def is_report_document(value):
+    """A report this module built (or a merge of them), rather than per-host audit input."""
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("report_version"), int)
+        and isinstance(value.get("hosts"), list)
+        and isinstance(value.get("summary"), dict)
+    )
 
 
 def format_value(value):
@@ -209,16 +261,17 @@ def _cell(text):
 
 
 def render_markdown(document):
-    """The human-readable report: totals, drift per setting, every host (worst first), then
-    the drift items of each drifted host."""
+    """The human-readable report: totals, what each status means, drift per setting, Group
+    Policy conflicts, every host (worst first), then the drift items of each host that has
+    them."""
     summary = document["summary"]
-    rank = {status: index for index, status in enumerate(STATUSES)}
-    records = sorted(document["hosts"], key=lambda r: rank.get(r["status"], len(rank)))
+    records = sorted_records(document["hosts"])
     lines = ["# Offer Remote Assistance: fleet audit", ""]
     if document.get("generated_at"):
         lines += [f"Generated {document['generated_at']} ({document.get('mode', 'check')}).", ""]
-    totals = ", ".join(f"{summary[status]} {status}" for status in STATUSES)
+    totals = ", ".join(f"{summary.get(status, 0)} {status}" for status in STATUSES)
     lines += [f"{summary['hosts']} hosts: {totals}.", ""]
+    lines += _merge_lines(document.get("merge"))
 
     lines += ["## Drift by setting", ""]
     if summary["settings"]:
@@ -255,19 +308,46 @@ def render_markdown(document):
     lines += [f"| {_cell(r['host'])} | {r['status']} | {_cell(host_summary(r))} |" for r in records]
     lines.append("")
 
-    drifted = [r for r in records if r["status"] == DRIFTED]
+    drifted = [r for r in records if r["drift"]]
     if drifted:
         lines += ["## Drift details", ""]
         for record in drifted:
             lines += [f"### {record['host']}", ""]
             lines += [f"- {format_drift_item(item)}" for item in record["drift"]]
             lines.append("")
+
+    lines += ["## Statuses", "", "| status | meaning |", "|---|---|"]
+    lines += [f"| {status} | {STATUS_MEANING[status]} |" for status in STATUSES]
+    lines.append("")
     return "\n".join(lines)
+
+
+def sorted_records(records):
+    """Worst status first, then by host name: the order every rendering lists hosts in."""
+    rank = {status: index for index, status in enumerate(STATUSES)}
+    return sorted(records, key=lambda r: (rank.get(r["status"], len(rank)), str(r["host"])))
+
+
+def _merge_lines(merge):
+    """What a merged report says about its inputs: duplicates, missing hosts, failed slices."""
+    if not merge:
+        return []
+    lines = [f"Merged from {len(merge.get('sources') or [])} report(s).", ""]
+    for duplicate in merge.get("duplicates") or []:
+        lines.append(
+            f"- duplicate host {duplicate['host']}: kept the result of {duplicate['kept']} "
+            f"({duplicate['kept_at']}), dropped {', '.join(duplicate['dropped'])}"
+        )
+    if merge.get("missing_hosts"):
+        lines.append(f"- missing hosts (in no report): {', '.join(merge['missing_hosts'])}")
+    for failed in merge.get("failed_slices") or []:
+        lines.append(f"- failed slice {failed['source']}: {failed['reason']}")
+    return lines + ([""] if len(lines) > 2 else [])
 
 
 def host_summary(record):
     """One line for a host: its message, or the settings that drift (with counts)."""
-    if record["status"] in (FAILED, UNREACHABLE):
+    if record["status"] in COULD_NOT_LOOK:
         parts = [record["msg"] or ""]
     else:
         counts = {}
@@ -284,6 +364,7 @@ def host_summary(record):
             if counts
             else []
         )
+    parts += [f"not functional: {problem}" for problem in record.get("functional_problems") or []]
     parts += [
         f"gpo conflict: {format_gpo_conflict(item)}" for item in record.get("gpo_conflicts") or []
     ]

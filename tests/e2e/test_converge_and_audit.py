@@ -123,7 +123,10 @@ def test_audit_of_converged_hosts_reports_no_drift_and_writes_nothing(lab, tmp_p
         # Exactly one engine run for the whole standard, in check mode.
         assert engine_runs(counters[name]) == (0, 1)
         assert lab.client.registry(name) == converged[name]
-    assert f"{HOSTS} hosts: 0 failed, 0 unreachable, 0 drifted, {HOSTS} compliant." in markdown
+    assert (
+        f"{HOSTS} hosts: 0 failed, 0 unreachable, 0 not_functional, 0 conflict, 0 drifted, "
+        f"{HOSTS} compliant." in markdown
+    )
 
 
 # Drift introduced by "someone else", one kind per host; the last host stays compliant.

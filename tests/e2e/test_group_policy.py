@@ -40,7 +40,7 @@ def test_audit_reports_the_drift_and_the_gpo_and_writes_nothing(lab, tmp_path):
     fought, other = lab.by_profile("gpo-conflict")[0], lab.by_profile("compliant")[0]
     record, report, markdown = audit_of(lab, tmp_path, fought)
 
-    assert record["status"] == "drifted"
+    assert record["status"] == "conflict", "not drifted: a converge there would not last"
     assert [(d["setting"], d["name"]) for d in record["drift"]] == [("permission", PERMISSION)]
     assert [
         (c["name"], c["gpo"], c["gpo_value"], c["expected"]) for c in record["gpo_conflicts"]
@@ -62,13 +62,14 @@ def test_converge_warns_then_group_policy_puts_its_value_back(lab, tmp_path):
     assert "Group Policy conflict" in said and GPO in said and "change the GPO" in said
     assert permission_on(lab, fought) == dword(1), "the task still converges"
 
-    # Compliant until the next refresh, and the conflict is still reported.
+    # No drift until the next refresh, yet not compliant: the conflict is the status.
     record, _report, _markdown = audit_of(lab, tmp_path, fought)
-    assert record["status"] == "compliant" and len(record["gpo_conflicts"]) == 1
+    assert record["status"] == "conflict" and record["drift"] == []
+    assert len(record["gpo_conflicts"]) == 1
 
     assert lab.client.gp_refresh(fought)["applied"] == 2
     assert permission_on(lab, fought) == dword(0)
     record, _report, _markdown = audit_of(lab, tmp_path, fought)
-    assert record["status"] == "drifted"
+    assert record["status"] == "conflict"
     assert [d["name"] for d in record["drift"]] == [PERMISSION]
     assert [c["gpo"] for c in record["gpo_conflicts"]] == [GPO]

@@ -40,9 +40,22 @@ def test_no_results_at_all_still_lists_the_hosts():
     [
         (["not a mapping"], {}, "mapping of host name"),
         ([RESULTS], {"hosts": "a"}, "option 'hosts'"),
-        ([RESULTS], {"format": "html"}, "option 'format'"),
+        ([RESULTS], {"format": "pdf"}, "option 'format'"),
     ],
 )
 def test_bad_input_names_the_option(args, kwargs, fragment):
     with pytest.raises(AnsibleFilterError, match=fragment):
         fleet_report(*args, **kwargs)
+
+
+def test_html_format_returns_one_page():
+    page = fleet_report(RESULTS, hosts=["a"], format="html")
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+
+
+def test_a_report_document_is_rendered_as_it_is():
+    document = fleet_report(RESULTS, hosts=["a", "b"], generated_at="t1")
+    assert fleet_report(document) == document
+    assert fleet_report(document, format="markdown") == fleet_report(
+        RESULTS, hosts=["a", "b"], generated_at="t1", format="markdown"
+    )

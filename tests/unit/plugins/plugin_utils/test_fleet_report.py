@@ -6,6 +6,8 @@ import json
 
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fleet_report import (
     NO_RESULT_MSG,
+    STATUS_MEANING,
+    STATUSES,
     fleet_document,
     fleet_records,
     format_gpo_conflict,
@@ -49,6 +51,7 @@ def test_clean_host_is_compliant():
         "drift": [],
         "warnings": [],
         "gpo_conflicts": [],
+        "functional_problems": [],
         "engine_runs": {"win_offer_ra": 1, "win_ra_firewall": 1},
     }
 
@@ -147,8 +150,11 @@ def test_summary_counts_hosts_per_status_and_per_setting():
         "hosts": 5,
         "failed": 1,
         "unreachable": 1,
+        "not_functional": 0,
+        "conflict": 0,
         "drifted": 2,
         "compliant": 1,
+        "audited": 3,
         "settings": {
             "permission": {"hosts": 2, "values": 3},
             "dcom": {"hosts": 1, "values": 1},
@@ -165,7 +171,7 @@ def test_document_is_json_serialisable_and_versioned():
         {"a": {"policy": ok([PERMISSION])}}, hosts=["a"], generated_at="2024-01-01T00:00:00Z"
     )
     again = json.loads(json.dumps(document))
-    assert again["report_version"] == 1
+    assert again["report_version"] == 2
     assert again["generated_at"] == "2024-01-01T00:00:00Z"
     assert again["mode"] == "check"
     assert again["hosts"][0]["drift"][0]["module"] == "win_offer_ra"
@@ -188,7 +194,10 @@ def test_markdown_lists_totals_settings_and_every_host_worst_first():
         hosts=["good", "drifty", "broken", "gone"],
     )
     text = render_markdown(document)
-    assert "4 hosts: 1 failed, 1 unreachable, 1 drifted, 1 compliant." in text
+    assert (
+        "4 hosts: 1 failed, 1 unreachable, 0 not_functional, 0 conflict, 1 drifted, "
+        "1 compliant." in text
+    )
     assert "| permission | 1 | 1 |" in text
     hosts_section = text.split("## Hosts")[1].split("## Drift details")[0]
     host_rows = [line.split(" | ")[0][2:] for line in hosts_section.splitlines()[4:] if line]
@@ -238,15 +247,84 @@ def conflicted(drift=()):
 
 def test_gpo_conflicts_are_kept_tagged_and_not_repeated_as_warnings():
     record = host_record("ws1", {"policy": conflicted([PERMISSION]), "firewall": ok()})
-    assert record["status"] == "drifted"
+    assert record["status"] == "conflict"
+    assert record["drift"] == [dict(PERMISSION, module="win_offer_ra")]
     assert record["gpo_conflicts"] == [dict(CONFLICT, module="win_offer_ra")]
     assert record["warnings"] == ["other"]
 
 
-def test_a_compliant_host_can_still_have_a_conflict():
-    # Converged after the last Group Policy refresh: compliant until the next one.
+def test_a_host_without_drift_but_with_a_conflict_is_conflict_not_compliant():
+    # Converged after the last Group Policy refresh: the GPO wins again at the next one.
     record = host_record("ws1", {"policy": conflicted(), "firewall": ok()})
-    assert record["status"] == "compliant" and len(record["gpo_conflicts"]) == 1
+    assert record["status"] == "conflict" and len(record["gpo_conflicts"]) == 1
+    assert f"'{GPO}'" in host_summary(record), "the conflict names the GPO"
+
+
+def test_functional_problems_make_a_host_not_functional_even_when_the_policy_is_right():
+    problems = ["msra.exe is missing", "Remote Assistance feature is not installed"]
+    record = host_record(
+        "srv1",
+        {
+            "policy": ok(functional_problems=problems[:1]),
+            "firewall": ok(functional_problems=problems),
+        },
+    )
+    assert record["status"] == "not_functional"
+    assert record["functional_problems"] == problems, "each problem once, in order"
+    assert host_summary(record).splitlines() == [f"not functional: {p}" for p in problems]
+
+
+def test_functional_problems_given_once_for_the_host_count_too():
+    record = host_record(
+        "srv1",
+        {"policy": ok(), "firewall": ok(), "functional_problems": ["msra.exe is missing"]},
+    )
+    assert record["status"] == "not_functional"
+    assert record["functional_problems"] == ["msra.exe is missing"]
+
+
+def test_an_empty_functional_problems_list_changes_nothing():
+    record = host_record("ws1", {"policy": ok(functional_problems=[]), "firewall": ok()})
+    assert record["status"] == "compliant"
+
+
+def test_status_precedence_could_not_look_then_not_functional_conflict_drift():
+    broken = {"failed": True, "msg": "access denied", "functional_problems": ["x"]}
+    assert host_record("a", {"policy": broken})["status"] == "failed"
+    both = ok([PERMISSION], functional_problems=["x"], gpo_conflicts=[CONFLICT])
+    assert host_record("a", {"policy": both})["status"] == "not_functional"
+    assert host_record("a", {"policy": conflicted([PERMISSION])})["status"] == "conflict"
+
+
+def test_summary_counts_new_statuses_and_audited_hosts():
+    records = fleet_records(
+        {
+            "a": {"policy": ok(functional_problems=["msra.exe is missing"])},
+            "b": {"policy": conflicted()},
+            "c": {"policy": ok([PERMISSION])},
+            "d": {"policy": ok()},
+            "e": {"failure": {"msg": "boom"}},
+        },
+        hosts=["a", "b", "c", "d", "e", "f"],
+    )
+    summary = summarize(records)
+    counts = {status: summary[status] for status in STATUSES}
+    assert counts == {
+        "failed": 1,
+        "unreachable": 1,
+        "not_functional": 1,
+        "conflict": 1,
+        "drifted": 1,
+        "compliant": 1,
+    }
+    assert summary["audited"] == 4
+
+
+def test_markdown_explains_every_status():
+    text = render_markdown(fleet_document({"a": {"policy": ok()}}, hosts=["a"]))
+    section = text.split("## Statuses")[1]
+    for status in STATUSES:
+        assert f"| {status} | {STATUS_MEANING[status]} |" in section
 
 
 def test_summary_counts_hosts_and_values_with_conflicts():
