@@ -13,7 +13,9 @@ from pathlib import Path
 
 from collection_tree import ROOT, load_galaxy
 
-SKIP = {"collections", ".git", ".venv"}
+# What a run leaves in the checkout is not part of the collection: a report written to
+# ./reports must not appear inside the installed-collection path Ansible sees.
+SKIP = {"collections", ".git", ".venv", "reports", ".lab", "build", "dist", ".cache"}
 
 
 def link(root: Path = ROOT) -> Path:
@@ -22,6 +24,9 @@ def link(root: Path = ROOT) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     for entry in root.iterdir():
         if entry.name in SKIP or entry.name.startswith(".venv"):
+            stale = target / entry.name
+            if stale.is_symlink():
+                stale.unlink()
             continue
         link_path = target / entry.name
         if link_path.is_symlink() or link_path.exists():

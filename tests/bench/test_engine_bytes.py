@@ -75,7 +75,8 @@ def test_one_engine_run_sends_the_engine_file_and_the_wire_carries_more_than_std
     engine_file = ROOT / "plugins" / "modules" / "win_ra_state.ps1"
     assert run.parts["engine"].source == engine_file.stat().st_size
     assert sum(p.sent for p in run.parts.values()) == run.stdin
-    assert run.parts["C# utilities"].source > 0  # Ansible.Basic.cs travels with every run
+    # The engine needs no C# utility (contract 2): nothing of Ansible.Basic.cs travels.
+    assert not run.parts["C# utilities"].source
     assert run.wire_in > run.stdin + run.command_line  # base64 in SOAP, plus the protocol
     table = engine_bytes_table(run)
     assert f"{run.stdin:,}" in table and f"{run.wire_in:,}" in table
