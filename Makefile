@@ -62,7 +62,7 @@ sanity: venv
 docs: venv
 	$(PY) tools/build_docs.py
 
-# The Galaxy artifact in dist/, checked against build_ignore.
+# The Galaxy artifact in dist/, checked against tests/packaging/expected-artifact-files.txt.
 build: venv
 	$(PY) tools/build_and_check.py
 
