@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from artifact_tools import ROOT
+
 from winra_lab.client import ControlClient
 
 pytestmark = pytest.mark.lab
