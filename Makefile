@@ -10,7 +10,7 @@ QUIET_PIP := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory'
 
 ARGS ?= --help
 
-.PHONY: venv lab demo test test-unit test-lab test-e2e lint lint-python lint-ansible sanity docs build bench clean
+.PHONY: venv lab demo test test-unit test-lab test-e2e lint lint-python lint-ansible sanity docs docs-tables build bench clean
 
 $(STAMP): requirements.txt lab/pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or PYTHON=...)"; exit 1; }
@@ -69,6 +69,10 @@ sanity: venv
 # Docs lint and the static site in docs/site/ (git-ignored).
 docs: venv
 	$(PY) tools/build_docs.py
+
+# Rewrite the docs' generated tables from the code that defines their facts (tools/docs_tables.py).
+docs-tables: venv
+	$(PY) tools/docs_tables.py
 
 # The Galaxy artifact in dist/, checked against tests/packaging/expected-artifact-files.txt.
 build: venv
