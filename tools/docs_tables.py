@@ -185,7 +185,7 @@ def firewall_profiles() -> str:
         [
             code(backend),
             ", ".join(code(p) for p in _fw_options.PROFILES[backend]),
-            "[" + ", ".join(_fw_options.DEFAULT_PROFILES[backend]) + "]",
+            code("[" + ", ".join(_fw_options.DEFAULT_PROFILES[backend]) + "]"),
         ]
         for backend in _fw_options.BACKENDS
     ]

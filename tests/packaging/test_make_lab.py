@@ -69,3 +69,43 @@ def test_make_lab_starts_reports_and_stops_a_lab(tmp_path):
     after = make_lab(f"{prefix} status")
     assert after.returncode != 0
     assert "no lab is running" in after.stdout + after.stderr
+
+
+def documented_seeding_commands() -> list[str]:
+    """The `make lab` lines of docs/lab.md's seeding example, exactly as written there."""
+    text = (ROOT / "docs" / "lab.md").read_text(encoding="utf-8")
+    block = text.split("Seed the situations your playbook must survive", 1)[1]
+    block = block.split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line.startswith("make lab ARGS=")]
+
+
+def test_documented_seeding_commands_reach_the_lab(tmp_path):
+    """The doc's quoting survives both shells: each command changes the lab's own state."""
+    run_dir = tmp_path / "run"
+    commands = documented_seeding_commands()
+    assert len(commands) == 3
+    started = make_lab(f"--run-dir {run_dir} start --hosts 5")
+    assert started.returncode == 0, started.stdout + started.stderr
+    try:
+        for command in commands:
+            # The same line, pointed at this test's lab.
+            line = command.replace('ARGS="', f'ARGS="--run-dir {run_dir} ', 1)
+            done = subprocess.run(
+                ["bash", "-c", line.replace("make lab", "make --no-print-directory lab", 1)],
+                cwd=ROOT, env=fresh_shell_env(), capture_output=True, text=True, timeout=120,
+                check=False,
+            )  # fmt: skip
+            assert done.returncode == 0, f"{command}\n{done.stdout}{done.stderr}"
+        lab = ControlClient.from_run_dir(run_dir)
+        ts = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"
+        assert lab.value("ws003", ts, "fAllowToGetHelp") == {
+            "path": ts,
+            "name": "fAllowToGetHelp",
+            "present": True,
+            "type": "REG_DWORD",
+            "data": 0,
+        }
+        assert lab.faults("ws004")["wire"]["refuse_connections"] is True
+        assert lab.faults("ws005")["host"]["fail_write_after"] == 1
+    finally:
+        make_lab(f"--run-dir {run_dir} stop")
