@@ -8,7 +8,9 @@ SHELL := /bin/bash
 # per package about them. Keep real errors, drop that noise, keep pip's exit code.
 QUIET_PIP := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }; exit $${PIPESTATUS[0]}
 
-.PHONY: venv browser demo test test-unit test-lab test-e2e lint lint-python lint-ansible sanity docs build bench clean
+ARGS ?= --help
+
+.PHONY: venv browser lab demo test test-unit test-lab test-e2e lint lint-python lint-ansible sanity docs docs-tables build bench clean
 
 $(STAMP): requirements.txt lab/pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or PYTHON=...)"; exit 1; }
@@ -19,6 +21,12 @@ $(STAMP): requirements.txt lab/pyproject.toml
 
 venv: $(STAMP)
 	@$(PY) tools/link_collection.py >/dev/null
+
+# The lab's command line from any shell, no venv to activate (docs/lab.md), e.g.
+#   make lab ARGS='start --hosts 3 --inventory lab.ini'    make lab ARGS=stop
+# Paths in ARGS are relative to this directory; the run directory defaults to ./.lab.
+lab: venv
+	@$(PY) -m winra_lab $(ARGS)
 
 # The main job: a lab fleet, audit, converge, audit again, report.
 demo: venv
@@ -66,7 +74,11 @@ sanity: venv
 docs: venv
 	$(PY) tools/build_docs.py
 
-# The Galaxy artifact in dist/, checked against build_ignore.
+# Rewrite the docs' generated tables from the code that defines their facts (tools/docs_tables.py).
+docs-tables: venv
+	$(PY) tools/docs_tables.py
+
+# The Galaxy artifact in dist/, checked against tests/packaging/expected-artifact-files.txt.
 build: venv
 	$(PY) tools/build_and_check.py
 

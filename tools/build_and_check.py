@@ -1,28 +1,34 @@
-"""Build the Galaxy artifact into dist/ and check it holds exactly the shipped files.
+"""Build the Galaxy artifact into dist/ and check it holds exactly the expected files.
 
-    python tools/build_and_check.py             # dist/winra-remote_assistance-<version>.tar.gz
+    python tools/build_and_check.py                    # dist/winra-remote_assistance-<version>.tar.gz
+    python tools/build_and_check.py --update-expected  # after adding or removing shipped files
 
-`ansible-galaxy collection build` walks the file system, so anything lying in the checkout
-(git-ignored caches, lab state, reports, virtual environments) ends up in the artifact
-unless galaxy.yml `build_ignore` names it. This compares the artifact with the files git
-knows minus `build_ignore` (collection_tree.shipped_files, which sanity and the docs use
-too) and fails on any difference, so what is tested is what ships.
+What the artifact holds is decided by galaxy.yml's `manifest:` directives alone. The check
+fails when the artifact differs from tests/packaging/expected-artifact-files.txt (so every
+change to what ships is a reviewed change of that list), from what sanity and the docs build
+are given (collection_tree.shipped_files), or holds a file git ignores (scratch, caches).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
 import tarfile
 from pathlib import Path
 
-from collection_tree import ROOT, load_galaxy, shipped_files
+from collection_tree import ROOT, git_ignored, load_galaxy, shipped_files
 
 BIN = Path(sys.executable).parent
 DIST = ROOT / "dist"
+EXPECTED = ROOT / "tests" / "packaging" / "expected-artifact-files.txt"
 # ansible-galaxy writes these into every artifact; galaxy.yml itself becomes MANIFEST.json.
 GENERATED = {"MANIFEST.json", "FILES.json"}
+EXPECTED_HEADER = (
+    "# Every file of the Galaxy artifact, sorted. Regenerate after adding or removing shipped\n"
+    "# files: .venv/bin/python tools/build_and_check.py --update-expected (then review the diff)\n"
+)
 
 
 def build(dist: Path = DIST) -> Path:
@@ -38,28 +44,58 @@ def build(dist: Path = DIST) -> Path:
     return dist / f"{galaxy['namespace']}-{galaxy['name']}-{galaxy['version']}.tar.gz"
 
 
-def artifact_files(artifact: Path) -> set[str]:
+def artifact_files(artifact: Path) -> list[str]:
     with tarfile.open(artifact) as tar:
-        return {m.name.removeprefix("./") for m in tar.getmembers() if m.isfile()}
+        return sorted(m.name.removeprefix("./") for m in tar.getmembers() if m.isfile())
 
 
-def differences(artifact: Path) -> tuple[set[str], set[str]]:
-    """(in the artifact but not shipped by intent, shipped by intent but missing)."""
-    expected = set(shipped_files(ROOT)) - {"galaxy.yml"}
-    actual = artifact_files(artifact) - GENERATED
-    return actual - expected, expected - actual
+def read_expected(path: Path = EXPECTED) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line for line in lines if line and not line.startswith("#")]
 
 
-def main() -> int:
+def write_expected(files: list[str], path: Path = EXPECTED) -> None:
+    path.write_text(EXPECTED_HEADER + "".join(f"{f}\n" for f in sorted(files)), encoding="utf-8")
+
+
+def problems(files: list[str], expected: list[str]) -> list[str]:
+    """Why the artifact's file list is wrong; empty when it is right."""
+    found = []
+    actual, wanted = set(files), set(expected)
+    found += [f"unexpected in the artifact: {p}" for p in sorted(actual - wanted)]
+    found += [f"missing from the artifact: {p}" for p in sorted(wanted - actual)]
+    given_to_sanity = set(shipped_files(ROOT))
+    found += [
+        f"artifact and sanity tree differ: {p}"
+        for p in sorted((actual - GENERATED) ^ given_to_sanity)
+    ]
+    found += [f"git ignores this file, yet it ships: {p}" for p in git_ignored(ROOT, files)]
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--update-expected",
+        action="store_true",
+        help=f"rewrite {EXPECTED.relative_to(ROOT)} from the artifact built now",
+    )
+    args = parser.parse_args(argv)
     artifact = build()
-    extra, missing = differences(artifact)
-    for path in sorted(extra):
-        print(f"build: unexpected in the artifact (add to build_ignore?): {path}", file=sys.stderr)
-    for path in sorted(missing):
-        print(f"build: missing from the artifact: {path}", file=sys.stderr)
-    if extra or missing:
+    files = artifact_files(artifact)
+    if args.update_expected:
+        write_expected(files)
+        print(f"build: wrote {EXPECTED.relative_to(ROOT)} ({len(files)} files)")
+    found = problems(files, read_expected())
+    for problem in found:
+        print(f"build: {problem}", file=sys.stderr)
+    if found:
+        print(
+            "build: if the change is intended, run tools/build_and_check.py --update-expected",
+            file=sys.stderr,
+        )
         return 1
-    print(f"build: {artifact} ({len(artifact_files(artifact))} files)")
+    print(f"build: {artifact} ({len(files)} files, as expected)")
     return 0
 
 

@@ -1,61 +1,63 @@
 """The collection as the Galaxy artifact ships it, laid out where Ansible's tools look for it.
 
 ansible-test and antsibull-docs need `<root>/ansible_collections/<namespace>/<name>/`. This
-copies the checkout's files (git-tracked plus untracked-but-not-ignored, so uncommitted work
-is included) into such a tree, leaving out what galaxy.yml `build_ignore` leaves out of the
-artifact (the lab, tools, checkout-only tests, virtual environments...).
+copies the files galaxy.yml's `manifest:` directives select into such a tree. The directives
+are processed the way `ansible-galaxy collection build` processes them (distlib's Manifest,
+in order, over the files on disk; with `omit_default_directives: true` ansible-galaxy adds
+none of its own), so the tree holds exactly the artifact's files and uncommitted work is
+included.
 """
 
 from __future__ import annotations
 
-import fnmatch
+import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import yaml
+from distlib.manifest import Manifest
 
 ROOT = Path(__file__).resolve().parent.parent
-
-# ansible-galaxy always leaves these out of an artifact (ansible/galaxy/collection walk).
-GALAXY_DEFAULT_IGNORES = [
-    "MANIFEST.json",
-    "FILES.json",
-    "galaxy.yaml",
-    "*.pyc",
-    "*.retry",
-    "tests/output",
-]
-GALAXY_IGNORED_DIR_NAMES = {"CVS", ".bzr", ".hg", ".git", ".svn", "__pycache__", ".tox"}
 
 
 def load_galaxy(root: Path) -> dict:
     return yaml.safe_load((root / "galaxy.yml").read_text(encoding="utf-8"))
 
 
-def candidate_files(root: Path) -> list[str]:
-    """Tracked files plus untracked files git does not ignore, relative to root."""
-    out = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    ).stdout.decode("utf-8")
-    return sorted(p for p in out.split("\0") if p and (root / p).is_file())
-
-
-def is_build_ignored(rel_path: str, patterns: list[str]) -> bool:
-    """True when ansible-galaxy would leave rel_path out: the file or any parent dir matches."""
-    parts = rel_path.split("/")
-    if any(part in GALAXY_IGNORED_DIR_NAMES for part in parts[:-1]):
-        return True
-    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-    return any(fnmatch.fnmatch(prefix, pattern) for prefix in prefixes for pattern in patterns)
+def manifest_directives(galaxy: dict) -> list[str]:
+    """galaxy.yml's directives. Only the omit_default_directives form is supported: with
+    ansible-galaxy's defaults the result would depend on the ansible-core version."""
+    manifest = galaxy.get("manifest") or {}
+    if galaxy.get("build_ignore") or manifest.get("omit_default_directives") is not True:
+        raise ValueError(
+            "galaxy.yml: expected a `manifest:` with `omit_default_directives: true` and its "
+            "own `directives`, and no `build_ignore`"
+        )
+    return list(manifest["directives"])
 
 
 def shipped_files(root: Path) -> list[str]:
-    patterns = GALAXY_DEFAULT_IGNORES + list(load_galaxy(root).get("build_ignore") or [])
-    return [p for p in candidate_files(root) if not is_build_ignored(p, patterns)]
+    """The files the artifact holds (besides the MANIFEST.json and FILES.json it generates),
+    relative to root, sorted."""
+    manifest = Manifest(str(root))
+    for directive in manifest_directives(load_galaxy(root)):
+        manifest.process_directive(directive)
+    return sorted(os.path.relpath(path, root) for path in manifest.sorted(wantdirs=False))
+
+
+def git_ignored(root: Path, paths: list[str]) -> list[str]:
+    """The paths git ignores: scratch that must never ship."""
+    proc = subprocess.run(
+        ["git", "check-ignore", "--stdin", "-z"],
+        cwd=root,
+        input="\0".join(paths).encode("utf-8"),
+        capture_output=True,
+        check=False,
+    )
+    if proc.returncode not in (0, 1):  # 1: none ignored
+        raise RuntimeError(proc.stderr.decode("utf-8", "replace"))
+    return sorted(p for p in proc.stdout.decode("utf-8").split("\0") if p)
 
 
 def make_tree(root: Path, dest_root: Path) -> Path:

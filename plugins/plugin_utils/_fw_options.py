@@ -22,17 +22,24 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fw_gramma
     port_from_option,
     program_from_option,
 )
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fw_policy import (
+    PROFILE_KEYS,
+)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fw_presets import (
     DEFAULT_PRESET,
     DEFAULT_RULES,
     PRESET_NAMES,
     preset,
 )
-from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fw_rules import rule_names
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fw_rules import (
+    PROFILE_ORDER,
+    rule_names,
+)
 
 BACKENDS = ("policy", "rules")
-PROFILES = {"policy": ("domain", "standard"), "rules": ("domain", "private", "public")}
-DEFAULT_PROFILES = {"policy": ("domain", "standard"), "rules": ("domain",)}
+# The profile names are spelled once, where each backend maps them to the host.
+PROFILES = {"policy": tuple(PROFILE_KEYS), "rules": PROFILE_ORDER}
+DEFAULT_PROFILES = {"policy": PROFILES["policy"], "rules": ("domain",)}
 
 # `profiles` and `rules` default to None so that `validate` can tell "not given" (take the
 # backend's default) from a value given for the wrong backend.

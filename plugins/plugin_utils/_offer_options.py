@@ -20,11 +20,17 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors im
     OptionError,
 )
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fw_rules import rule_names
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._offer_policy import (
+    OFFER_TABLE,
+    PERMISSION_DATA,
+    TICKET_UNIT_DATA,
+)
 
-STATES = ("enabled", "disabled", "absent")
-PERMISSIONS = ("view", "control")
+# The choices are the registry table's rows and mappings, spelled once in _offer_policy.
+STATES = tuple(OFFER_TABLE)
+PERMISSIONS = tuple(option for option, _data in PERMISSION_DATA)
 HELPERS_MODES = ("exact", "add", "remove")
-TICKET_UNITS = ("minutes", "hours", "days")
+TICKET_UNITS = tuple(option for option, _data in TICKET_UNIT_DATA)
 TICKET_EXPIRY_MIN = 1
 TICKET_EXPIRY_MAX = 99
 
