@@ -151,7 +151,8 @@ seealso:
   - module: winra.remote_assistance.win_offer_ra
   - module: winra.remote_assistance.win_ra_firewall
 author:
-  - winra.remote_assistance maintainers
+  # validate-modules wants a GitHub handle; the project has none to name yet.
+  - winra.remote_assistance maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

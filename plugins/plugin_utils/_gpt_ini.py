@@ -151,7 +151,7 @@ def _find(lines: list[bytes], key: bytes) -> tuple[int, int] | None:
         return None
     start, end = section
     for index in range(start + 1, end):
-        name, sep, _ = lines[index].partition(b"=")
+        name, sep, _value = lines[index].partition(b"=")
         if sep and name.strip().lower() == key.lower():
             return start, index
     return None
@@ -159,7 +159,7 @@ def _find(lines: list[bytes], key: bytes) -> tuple[int, int] | None:
 
 def _insert(lines: list[bytes], line: bytes) -> None:
     """Add a line at the end of [General], before blank lines that separate sections."""
-    _, end = _find_section(lines)  # type: ignore[misc]
+    _start, end = _find_section(lines)  # type: ignore[misc]
     while end > 0 and not lines[end - 1].strip() and not _is_section(lines[end - 1]):
         end -= 1
     lines.insert(end, line)

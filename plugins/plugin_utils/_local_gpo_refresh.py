@@ -61,7 +61,9 @@ def refresh_effect(records) -> dict:
             effect.soft[record.target_name.casefold()] = (record.target_name, _typed(record))
         elif kind == "delete_all_values":
             effect.exclusive = True
-            effect.values = {folded: (name, None) for folded, (name, _) in effect.values.items()}
+            effect.values = {
+                folded: (name, None) for folded, (name, _data) in effect.values.items()
+            }
         elif kind == "delete_values":
             for name in _preg.name_list(record):
                 effect.values[name.casefold()] = (name, None)

@@ -80,8 +80,11 @@ def test_values_encode_and_decode_both_ways(reg_type, data, kind, raw):
     assert io.decode_value(kind, raw) == (reg_type, expected)
 
 
-@pytest.mark.parametrize(("profiles", "text"), [(["domain"], "Domain"),
-    (["public", "domain"], "Domain, Public"), (["domain", "private", "public"], "Any")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("profiles", "text"),
+    [(["domain"], "Domain"), (["public", "domain"], "Domain, Public"),
+     (["domain", "private", "public"], "Any")],
+)  # fmt: skip
 def test_profiles_encode_as_the_netsecurity_enum_prints_them(profiles, text):
     assert io.encode_profiles(profiles) == text
     assert io.parse_profile(text) == sorted(profiles, key=io.PROFILE_ORDER.index)
@@ -221,5 +224,8 @@ def test_rsop_unavailable_and_not_requested_are_told_apart():
 def test_typed_change_shows_a_change_in_the_collections_form():
     change = {"op": "set_rule", "name": RULE, "enabled": True, "profile": "Any",
               "expect": {"present": True, "enabled": "False", "profile": "Domain", "group": GROUP}}  # fmt: skip
-    assert io.typed_change(change) == {"op": "set_rule", "name": RULE, "enabled": True,
-        "profiles": ["domain", "private", "public"], "expect": {"enabled": False, "profiles": ["domain"]}}  # fmt: skip
+    assert io.typed_change(change) == {
+        "op": "set_rule", "name": RULE, "enabled": True,
+        "profiles": ["domain", "private", "public"],
+        "expect": {"enabled": False, "profiles": ["domain"]},
+    }  # fmt: skip

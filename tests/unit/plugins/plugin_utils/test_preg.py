@@ -203,7 +203,7 @@ def test_arbitrary_bytes_parse_or_raise_the_clear_error(data):
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 def test_mutated_valid_files_parse_or_raise_the_clear_error(items, draw):
     data = bytearray(write(items))
-    for _ in range(draw.draw(st.integers(min_value=1, max_value=4))):
+    for _mutation in range(draw.draw(st.integers(min_value=1, max_value=4))):
         position = draw.draw(st.integers(min_value=0, max_value=len(data)))
         action = draw.draw(st.sampled_from(["flip", "cut", "insert"]))
         if action == "flip" and position < len(data):
