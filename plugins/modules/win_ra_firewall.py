@@ -142,6 +142,24 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  snapshot_dir:
+    description:
+      - Directory on the controller for the per-host snapshot, C(<snapshot_dir>/<inventory_hostname>.json).
+      - Before the first write to a host, the task saves there what the host held (every key
+        it read with all its values, the firewall rules it manages) and what it writes, with
+        the time and a SHA-256, from the C(read) it makes anyway (no extra round trip). The
+        file is written atomically (temporary file, then rename) and only when the task
+        applies changes (never in check mode).
+      - M(winra.remote_assistance.win_ra_restore) puts the host back to it.
+      - Relative paths are relative to the directory C(ansible-playbook) runs in. Omit for no
+        snapshot.
+    type: path
+  snapshot_overwrite:
+    description:
+      - Replace a snapshot that is already there. By default the first snapshot is kept, so a
+        second rollout does not lose the state from before the first one.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -210,6 +228,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+snapshot:
+  description:
+    - The host's snapshot when O(snapshot_dir) is set and the task applied changes, with
+      C(path), C(sha256), C(taken_at) (UTC) and C(written) (C(false) when an earlier
+      snapshot was kept). C(null) otherwise.
+  returned: always
+  type: dict
 drift:
   description:
     - One item per value or rule that differs from the desired state (what was changed, or
