@@ -40,8 +40,16 @@ class ActionModule(EngineAction):
         except OptionError as err:
             return dict(result, failed=True, msg=str(err))
         host = str((task_vars or {}).get("inventory_hostname") or self._play_context.remote_addr)
+        directory = os.path.expanduser(directory)
+        if not os.path.isdir(directory):
+            message = f"The snapshot directory '{directory}' does not exist; nothing was written"
+            return dict(result, failed=True, msg=message)
+        if not os.path.exists(_snapshot.file_for(directory, host)):
+            # The rollout wrote nothing to this host, so it took no snapshot: nothing to undo.
+            warning = f"No snapshot for host '{host}' in '{directory}': nothing to restore"
+            return dict(result, warnings=[warning])
         try:
-            snapshot = _snapshot.load(os.path.expanduser(directory), host)
+            snapshot = _snapshot.load(directory, host)
         except _snapshot.SnapshotError as err:
             return dict(result, failed=True, msg=f"{err}; nothing was written to the host")
         result["snapshot"] = {

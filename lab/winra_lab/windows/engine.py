@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from winra_lab.windows.engine_files import FileContractError, read_files
 from winra_lab.windows.firewall import PROFILE_ORDER, RA_GROUP, missing_rule_json, sort_profiles
 from winra_lab.windows.hoststate import HostState
 from winra_lab.windows.registry import (
@@ -24,7 +25,7 @@ from winra_lab.windows.registry import (
 
 CONTRACT_VERSION = 1
 CONTRACT_TYPES = ("REG_SZ", "REG_EXPAND_SZ", "REG_DWORD", "REG_QWORD", "REG_MULTI_SZ", "REG_BINARY")
-OPTIONS = ("action", "keys", "accounts", "firewall_rules", "policy_sources", "changes")
+OPTIONS = ("action", "keys", "accounts", "firewall_rules", "policy_sources", "changes", "files")
 OPS = ("set_value", "delete_value", "set_rule")
 RULE_PATH = "FirewallRule"
 
@@ -98,6 +99,7 @@ def _argument_spec(args: dict) -> dict:
     for option in ("keys", "accounts", "firewall_rules"):
         params[option] = [_as_str(v, option) for v in _as_list(given.get(option), option)]
     params["policy_sources"] = _as_bool(given.get("policy_sources", False), "policy_sources")
+    params["files"] = _as_list(given.get("files"), "files")
     params["changes"] = _as_list(given.get("changes"), "changes")
     for change in params["changes"]:
         if not isinstance(change, dict):
@@ -299,7 +301,18 @@ def _read(state: HostState, args: dict) -> dict:
         "policy_sources": _policy_sources(state, paths)
         if args["policy_sources"]
         else _no_policy_sources(),
+        **_read_files(state, args["files"]),
     }
+
+
+def _read_files(state: HostState, paths: list) -> dict:
+    # docs/engine-contract-files.md: `files` is in the response when files were asked for.
+    if not paths:
+        return {}
+    try:
+        return {"files": read_files(state.files, paths)}
+    except FileContractError as error:
+        raise EngineError(error.kind, str(error)) from error
 
 
 def _no_policy_sources() -> dict:
