@@ -280,7 +280,10 @@ gpo_conflicts:
       than the task asks (or sets at all, for a value the task removes), from the host's
       Resultant Set of Policy. Group Policy writes its value again at every refresh (every
       90 ± 30 minutes and at boot), so the value flaps; change the GPO instead.
-    - The task still applies its changes, and warns once per conflict (in check mode too).
+    - The task does not write those values (a write would only flap back at the next
+      refresh); it leaves them as they are, keeps them in RV(drift) (they do differ from what
+      the task asks), and warns once per conflict, naming the GPO (in check mode too).
+      RV(changed) covers only what is written.
     - Empty when there is none, when the host has no Resultant Set of Policy (not domain
       joined), or when the task failed before comparing.
   returned: always

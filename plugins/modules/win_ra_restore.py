@@ -22,10 +22,10 @@ description:
     O(force=true).
   - Otherwise puts every value of the snapshot back, deletes every value of those keys that the
     snapshot did not have (a restore removes what was added after it), and gives every managed
-    firewall rule its prior enabled state and profiles, in one compare-and-swap C(apply): a
+    firewall rule its prior enabled state and profiles, in one compare-and-swap C(apply); a
     value changed between the read and the write makes the host engine refuse every change.
-  - Keys the rollout created stay on the host, empty: the host engine deletes values, never
-    keys.
+  - Keys the rollout created stay on the host, empty (the host engine deletes values, never
+    keys).
   - A host without a snapshot file (the rollout wrote nothing to it, so it took none) is left
     alone with a warning; a O(snapshot_dir) that does not exist fails the task.
   - The snapshot file is kept; a restore can be repeated.

@@ -213,3 +213,22 @@ def test_a_damaged_snapshot_is_refused(rolled_out, run_with_host, fake_engine, m
     engine = fake_engine(make_read(keys=ROLLED_OUT))
     result = run_with_host(ActionModule, {"snapshot_dir": str(rolled_out)}, engine)
     assert result["failed"] is True and "sha256" in result["msg"] and engine.calls == []
+
+
+def test_documentation_matches_the_options_and_every_always_key_is_returned(
+    rolled_out, run_with_host, fake_engine, make_read
+):
+    import yaml
+
+    from ansible_collections.winra.remote_assistance.plugins.modules import win_ra_restore
+    from ansible_collections.winra.remote_assistance.plugins.plugin_utils._restore import OPTIONS
+
+    assert sorted(yaml.safe_load(win_ra_restore.DOCUMENTATION)["options"]) == sorted(OPTIONS)
+    always = [
+        key
+        for key, doc in yaml.safe_load(win_ra_restore.RETURN).items()
+        if doc["returned"] == "always"
+    ]
+    for args in ({"snapshot_dir": str(rolled_out)}, {"force": "x"}):
+        result = run_with_host(ActionModule, args, fake_engine(make_read(keys=ROLLED_OUT)))
+        assert all(key in result for key in always), args
