@@ -65,7 +65,7 @@ class ActionModule(EngineAction):
             return dict(result, failed=True, msg=f"Failed to read the host state: {reason}")
         current = CurrentState.from_read(read)
 
-        result["changed_since_rollout"] = _restore.differences(snapshot["after"], current)
+        result["changed_since_rollout"] = _restore.differences(snapshot["after"], current, read)
         if result["changed_since_rollout"] and not force:
             first = result["changed_since_rollout"][0]
             return dict(
@@ -79,14 +79,22 @@ class ActionModule(EngineAction):
             )
         try:
             plan = make_plan(_restore.wants(snapshot, current), current)
+            files = _restore.file_changes(snapshot, read)
         except HostStateError as err:
             return dict(result, failed=True, msg=str(err))
-        result.update(drift=plan.drift, changed=bool(plan.changes))
+        changes = plan.changes + files
+        file_drift = [
+            item
+            for item in _restore.differences(snapshot["before"], current, read)
+            if item["name"] == "" and any(c["path"] == item["path"] for c in files)
+        ]
+        drift = plan.drift + [dict(item, setting=_restore.SETTING) for item in file_drift]
+        result.update(drift=drift, changed=bool(changes))
         if self._task.diff:
             result["diff"] = plan.diff
-        if not plan.changes or self._task.check_mode:
+        if not changes or self._task.check_mode:
             return result
-        applied = self._engine(task_vars, {"action": "apply", "changes": plan.changes}, result)
+        applied = self._engine(task_vars, {"action": "apply", "changes": changes}, result)
         if applied.get("failed"):
             result["changed"] = applied.get("error") == "rollback_failed"
             for key in ("error", "conflicts", "rolled_back"):
@@ -95,6 +103,6 @@ class ActionModule(EngineAction):
             return dict(
                 result,
                 failed=True,
-                msg=f"Failed to apply {len(plan.changes)} change(s): {applied.get('msg')}",
+                msg=f"Failed to apply {len(changes)} change(s): {applied.get('msg')}",
             )
         return result

@@ -269,7 +269,10 @@ class EngineAction(ActionBase):
         managed_rules = [
             want.name for run in runs for want in run.wants if isinstance(want, WantRule)
         ]
-        before = _snapshot.state_from_read(read, rules=managed_rules)
+        # Files are the task's when it replaces them (the Local Group Policy store); a file
+        # read only to check it (msra.exe) is not.
+        managed_files = [c["path"] for c in whole.changes if c["op"] == "replace_file"]
+        before = _snapshot.state_from_read(read, rules=managed_rules, files=managed_files)
         doc = _snapshot.document(str(host), before, _snapshot.after_changes(before, whole.changes))
         return _snapshot.save(options.directory, doc, options.overwrite)
 

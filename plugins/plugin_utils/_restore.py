@@ -21,6 +21,7 @@ Keys the rollout created stay (empty): the engine's `apply` deletes values, neve
 from __future__ import annotations
 
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import (
+    HostStateError,
     OptionError,
     OptionErrors,
 )
@@ -38,6 +39,7 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._registry_
     normalise_path,
     same_value,
 )
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._snapshot import file_key
 
 SETTING = "restore"
 OPTIONS = ("snapshot_dir", "force")
@@ -73,7 +75,24 @@ def read_request(snapshot: dict) -> dict:
     for rule in [*before["firewall_rules"], *after["firewall_rules"]]:
         if rule["name"] not in rules:
             rules.append(rule["name"])
-    return {"keys": keys, "accounts": [], "firewall_rules": rules}
+    request = {"keys": keys, "accounts": [], "firewall_rules": rules}
+    files = []
+    for item in [*before.get("files", []), *after.get("files", [])]:
+        if file_key(item["path"]) not in {file_key(p) for p in files}:
+            files.append(item["path"])
+    if files:  # an engine without the files section still serves a snapshot without files
+        request["files"] = files
+    return request
+
+
+def _file_state(item: dict | None) -> dict | None:
+    if item is None or not item.get("exists"):
+        return None
+    return {"sha256": item.get("sha256")}
+
+
+def _files_read(read: dict) -> dict:
+    return {file_key(item["path"]): item for item in read.get("files") or []}
 
 
 def _values(key: dict) -> dict:
@@ -88,10 +107,16 @@ def _state(value: RegValue | None) -> dict | None:
     return value.as_json() if value is not None else None
 
 
-def differences(expected: dict, current: CurrentState) -> list:
-    """Where the host differs from a snapshot state (`before` or `after`): one item per value
-    or rule, {path, name, expected, actual}, as drift items are."""
+def differences(expected: dict, current: CurrentState, read: dict | None = None) -> list:
+    """Where the host differs from a snapshot state (`before` or `after`): one item per value,
+    rule or file, {path, name, expected, actual}, as drift items are (a file: name "",
+    states {sha256} or null)."""
     found = []
+    files = _files_read(read or {})
+    for item in expected.get("files", []):
+        wanted, actual = _file_state(item), _file_state(files.get(file_key(item["path"])))
+        if wanted != actual:
+            found.append({"path": item["path"], "name": "", "expected": wanted, "actual": actual})
     for key in expected["keys"]:
         path = normalise_path(key["path"])
         want, have = _values(key), _current_values(current, path)
@@ -142,3 +167,25 @@ def wants(snapshot: dict, current: CurrentState) -> list:
         if rule["exists"] and rule["profiles"] and read is not None and read.get("exists"):
             found.append(WantRule(SETTING, rule["name"], rule["enabled"], tuple(rule["profiles"])))
     return found
+
+
+def file_changes(snapshot: dict, read: dict) -> list:
+    """replace_file changes that put every file of `before` back, compare-and-swap on what
+    this read returned. A file the snapshot did not have cannot be removed: the engine has no
+    op to delete a file, so that stops the restore before anything is written."""
+    files, changes = _files_read(read), []
+    for item in snapshot["before"].get("files", []):
+        actual = files.get(file_key(item["path"]))
+        now = _file_state(actual)
+        if now == _file_state(item):
+            continue
+        if not item.get("exists"):
+            raise HostStateError(
+                f"Failed to restore '{item['path']}': it did not exist before the rollout and "
+                "the host engine cannot delete a file; remove it by hand"
+            )
+        expect = {"present": False} if now is None else {"present": True, **now}
+        changes.append(
+            {"op": "replace_file", "path": item["path"], "data": item["data"], "expect": expect}
+        )
+    return changes

@@ -22,6 +22,7 @@ state is the one worth returning to.
 
 from __future__ import annotations
 
+import base64
 import copy
 import datetime
 import hashlib
@@ -98,13 +99,20 @@ def state_from_read(read: dict, rules=(), files=()) -> dict:
         for rule in read.get("firewall_rules") or []
         if name_key(rule["name"]) in managed_rules
     ]
-    managed_files = {name_key(path) for path in files}
+    managed_files = {file_key(path) for path in files}
     found_files = [
         {k: item.get(k) for k in ("path", "exists", "sha256", "data")}
         for item in read.get("files") or []
-        if name_key(item["path"]) in managed_files
+        if file_key(item["path"]) in managed_files
     ]
     return {"keys": keys, "firewall_rules": _unique_rules(found_rules), "files": found_files}
+
+
+def file_key(path: str) -> str:
+    """Key for matching a file path: the engine reports paths expanded (C:\\Windows\\...),
+    the controller may ask with %SystemRoot%; `/` reads as `\\`; names compare ignoring case."""
+    expanded = re.sub(r"%(systemroot|windir)%", lambda _m: "C:\\Windows", path, flags=re.IGNORECASE)
+    return name_key(expanded.replace("/", "\\"))
 
 
 def _unique_rules(rules: list) -> list:
@@ -121,7 +129,15 @@ def after_changes(before: dict, changes: list) -> dict:
     after = copy.deepcopy(before)
     keys = {path_key(key["path"]): key for key in after["keys"]}
     rules = {name_key(rule["name"]): rule for rule in after["firewall_rules"]}
+    files = {file_key(item["path"]): item for item in after["files"]}
     for change in changes:
+        if change["op"] == "replace_file":
+            data = base64.b64decode(change["data"])
+            entry = files.setdefault(file_key(change["path"]), {"path": change["path"]})
+            if entry not in after["files"]:
+                after["files"].append(entry)
+            entry.update(exists=True, sha256=hashlib.sha256(data).hexdigest(), data=change["data"])
+            continue
         if change["op"] == "set_rule":
             rule = rules[name_key(change["name"])]
             rule.update(enabled=change["enabled"], profiles=list(change["profiles"]))
