@@ -158,6 +158,24 @@ options:
         type: str
         choices: [ minutes, hours, days ]
         default: hours
+  snapshot_dir:
+    description:
+      - Directory on the controller for the per-host snapshot, C(<snapshot_dir>/<inventory_hostname>.json).
+      - Before the first write to a host, the task saves there what the host held (every key
+        it read with all its values, the firewall rules it manages) and what it writes, with
+        the time and a SHA-256, from the C(read) it makes anyway (no extra round trip). The
+        file is written atomically (temporary file, then rename) and only when the task
+        applies changes (never in check mode).
+      - M(winra.remote_assistance.win_ra_restore) puts the host back to it.
+      - Relative paths are relative to the directory C(ansible-playbook) runs in. Omit for no
+        snapshot.
+    type: path
+  snapshot_overwrite:
+    description:
+      - Replace a snapshot that is already there. By default the first snapshot is kept, so a
+        second rollout does not lose the state from before the first one.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -243,6 +261,24 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+snapshot:
+  description:
+    - The host's snapshot when O(snapshot_dir) is set and the task applied changes, with
+      C(path), C(sha256), C(taken_at) (UTC) and C(written) (C(false) when an earlier
+      snapshot was kept). C(null) otherwise.
+  returned: always
+  type: dict
+functional_problems:
+  description:
+    - Why Offer Remote Assistance cannot work on the host even with the policy right (the
+      status C(not_functional)), one sentence each, from the same C(read); empty when it can,
+      and when the policy is not to be enabled.
+    - C(msra.exe) missing under C(%SystemRoot%\System32) (on Windows Server it exists only
+      with the Remote Assistance feature), or a built-in Remote Assistance firewall rule
+      that does not exist.
+  returned: always
+  type: list
+  elements: str
 drift:
   description:
     - One item per managed value that differs from what the task asks; empty when compliant.
@@ -289,7 +325,10 @@ gpo_conflicts:
       than the task asks (or sets at all, for a value the task removes), from the host's
       Resultant Set of Policy. Group Policy writes its value again at every refresh (every
       90 ± 30 minutes and at boot), so the value flaps; change the GPO instead.
-    - The task still applies its changes, and warns once per conflict (in check mode too).
+    - The task does not write those values (a write would only flap back at the next
+      refresh); it leaves them as they are, keeps them in RV(drift) (they do differ from what
+      the task asks), and warns once per conflict, naming the GPO (in check mode too).
+      RV(changed) covers only what is written.
     - Empty when there is none, when the host has no Resultant Set of Policy (not domain
       joined), or when the task failed before comparing.
   returned: always

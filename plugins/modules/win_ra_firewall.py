@@ -142,6 +142,24 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  snapshot_dir:
+    description:
+      - Directory on the controller for the per-host snapshot, C(<snapshot_dir>/<inventory_hostname>.json).
+      - Before the first write to a host, the task saves there what the host held (every key
+        it read with all its values, the firewall rules it manages) and what it writes, with
+        the time and a SHA-256, from the C(read) it makes anyway (no extra round trip). The
+        file is written atomically (temporary file, then rename) and only when the task
+        applies changes (never in check mode).
+      - M(winra.remote_assistance.win_ra_restore) puts the host back to it.
+      - Relative paths are relative to the directory C(ansible-playbook) runs in. Omit for no
+        snapshot.
+    type: path
+  snapshot_overwrite:
+    description:
+      - Replace a snapshot that is already there. By default the first snapshot is kept, so a
+        second rollout does not lose the state from before the first one.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -210,6 +228,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+snapshot:
+  description:
+    - The host's snapshot when O(snapshot_dir) is set and the task applied changes, with
+      C(path), C(sha256), C(taken_at) (UTC) and C(written) (C(false) when an earlier
+      snapshot was kept). C(null) otherwise.
+  returned: always
+  type: dict
 drift:
   description:
     - One item per value or rule that differs from the desired state (what was changed, or
@@ -255,7 +280,10 @@ gpo_conflicts:
       than the task asks (or sets at all, for a value the task removes), from the host's
       Resultant Set of Policy. Group Policy writes its value again at every refresh (every
       90 ± 30 minutes and at boot), so the value flaps; change the GPO instead.
-    - The task still applies its changes, and warns once per conflict (in check mode too).
+    - The task does not write those values (a write would only flap back at the next
+      refresh); it leaves them as they are, keeps them in RV(drift) (they do differ from what
+      the task asks), and warns once per conflict, naming the GPO (in check mode too).
+      RV(changed) covers only what is written.
     - Empty when there is none, when the host has no Resultant Set of Policy (not domain
       joined), or when the task failed before comparing.
   returned: always

@@ -144,6 +144,24 @@ options:
       - Only error messages change; behaviour does not.
     type: dict
     default: {}
+  snapshot_dir:
+    description:
+      - Directory on the controller for the per-host snapshot, C(<snapshot_dir>/<inventory_hostname>.json).
+      - Before the first write to a host, the task saves there what the host held (every key
+        it read with all its values, the firewall rules it manages) and what it writes, with
+        the time and a SHA-256, from the C(read) it makes anyway (no extra round trip). The
+        file is written atomically (temporary file, then rename) and only when the task
+        applies changes (never in check mode).
+      - M(winra.remote_assistance.win_ra_restore) puts the host back to it.
+      - Relative paths are relative to the directory C(ansible-playbook) runs in. Omit for no
+        snapshot.
+    type: path
+  snapshot_overwrite:
+    description:
+      - Replace a snapshot that is already there. By default the first snapshot is kept, so a
+        second rollout does not lose the state from before the first one.
+    type: bool
+    default: false
 notes:
   - An empty dictionary for a dictionary option (C(offer.solicited={})) is refused. Give
     its suboptions, or null to leave it unmanaged.
@@ -184,6 +202,24 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+snapshot:
+  description:
+    - The host's snapshot when O(snapshot_dir) is set and the task applied changes, with
+      C(path), C(sha256), C(taken_at) (UTC) and C(written) (C(false) when an earlier
+      snapshot was kept). C(null) otherwise.
+  returned: always
+  type: dict
+functional_problems:
+  description:
+    - Why Offer Remote Assistance cannot work on the host even with the policy right (the
+      status C(not_functional)), one sentence each, from the same C(read); empty when it can,
+      and when the policy is not to be enabled.
+    - C(msra.exe) missing under C(%SystemRoot%\System32) (on Windows Server it exists only
+      with the Remote Assistance feature), or a built-in Remote Assistance firewall rule
+      that does not exist.
+  returned: always
+  type: list
+  elements: str
 changed:
   description: Whether any part changed (or, in check mode, would change) the host.
   returned: always

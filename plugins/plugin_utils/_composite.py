@@ -10,6 +10,7 @@ module adds only what is between them: the suboption layout, the rules that invo
 
 from __future__ import annotations
 
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils import _snapshot
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_action import (
     PartRun,
 )
@@ -28,6 +29,7 @@ ARGUMENT_SPEC = {
     "offer": {"type": "dict", "options": OFFER.argument_spec},
     "firewall": {"type": "dict", "options": FIREWALL.argument_spec},
     "option_names": {"type": "dict", "default": {}},
+    **_snapshot.ARGUMENT_SPEC,
 }
 
 
@@ -92,6 +94,9 @@ def shape_result(result: dict, runs: list) -> dict:
     by_name = {run.name: run for run in runs}
     result["drift"] = [item for run in runs for item in run.result["drift"]]
     result["gpo_conflicts"] = [item for run in runs for item in run.result["gpo_conflicts"]]
+    result["functional_problems"] = [
+        item for run in runs for item in run.result.get("functional_problems") or []
+    ]
     for name in PARTS:
         run = by_name.get(name)
         if run is not None and run.warnings:

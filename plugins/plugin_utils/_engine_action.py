@@ -22,11 +22,13 @@ from dataclasses import dataclass, field
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils import _snapshot
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import (
     CONTRACT_VERSION,
     decode_read,
     module_args,
     read_document,
+    typed_change,
 )
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import (
     HostStateError,
@@ -37,6 +39,9 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._gpo impor
     conflicts,
     unknown_sources_warning,
 )
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._gpo_hold import (
+    hold_gpo_values,
+)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._part_input import (
     check_part,
     render,
@@ -45,6 +50,7 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._plan impo
     RULE_PATH,
     CurrentState,
     Plan,
+    WantRule,
     make_plan,
 )
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._registry_values import (
@@ -69,6 +75,8 @@ class EnginePart:
     desired(options, current) -> (wants, warnings): raises HostStateError when the host
         cannot comply (checked before any write).
     render(options, current) -> dict: the extra result keys (`result_keys`), null on failure.
+    functional(options, read) -> list of str: why the feature cannot work on the host although
+        its settings may be right (`functional_problems`); None: not checked.
     """
 
     argument_spec: dict
@@ -77,6 +85,7 @@ class EnginePart:
     desired: Callable
     render: Callable = _no_extra_keys
     result_keys: tuple = ()
+    functional: Callable | None = None
 
 
 @dataclass
@@ -93,17 +102,20 @@ class PartRun:
     def empty_result(self) -> dict:
         result = {"changed": False, "drift": [], "gpo_conflicts": []}
         result.update(dict.fromkeys(self.part.result_keys))
+        if self.part.functional is not None:
+            result["functional_problems"] = []
         return result
 
 
 def merged_read_request(requests: list) -> dict:
     """The union of the parts' read requests, first-seen order, repeats dropped (by the
     registry's name rule), so that one `read` serves every part."""
-    merged = {"keys": [], "accounts": [], "firewall_rules": []}
+    merged = {"keys": [], "accounts": [], "firewall_rules": [], "files": []}
     for kind, identity in (
         ("keys", path_key),
         ("accounts", name_key),
         ("firewall_rules", name_key),
+        ("files", name_key),
     ):
         seen = set()
         for request in requests:
@@ -111,6 +123,8 @@ def merged_read_request(requests: list) -> dict:
                 if identity(item) not in seen:
                     seen.add(identity(item))
                     merged[kind].append(item)
+    if not merged["files"]:
+        del merged["files"]  # an engine without the files section still serves the rest
     return merged
 
 
@@ -164,12 +178,13 @@ class EngineAction(ActionBase):
         self._supports_check_mode = True
         self._supports_async = False
         result = super().run(tmp, task_vars)
-        result.update(engine_runs=0)
+        result.update(engine_runs=0, snapshot=None)
 
-        runs, raws, labels = self.select_parts(dict(self._task.args))
+        args, snapshot_options, errors = _snapshot.split_options(dict(self._task.args))
+        runs, raws, labels = self.select_parts(args)
         for run in runs:
             run.result = run.empty_result()
-        errors = list(self.top_level_errors(dict(self._task.args)))
+        errors += self.top_level_errors(args)
         for run in runs:
             prefix = f"{run.name}." if run.name else ""
             try:
@@ -206,17 +221,21 @@ class EngineAction(ActionBase):
                 wants, warnings = run.part.desired(run.options, current)
                 run.wants = tuple(wants)
                 run.warnings += warnings
-                plans.append(make_plan(run.wants, current))
+                # A GPO that sets a value differently wins at its next refresh: writing it
+                # would only flap. Hold those writes back and report them, in check mode too.
+                run.result["gpo_conflicts"] = conflicts(run.wants, read.get("policy_sources"))
+                run.warnings += [conflict_warning(c) for c in run.result["gpo_conflicts"]]
+                plans.append(
+                    hold_gpo_values(make_plan(run.wants, current), run.result["gpo_conflicts"])
+                )
                 run.result.update(run.part.render(run.options, current))
+                if run.part.functional is not None:
+                    run.result["functional_problems"] = run.part.functional(run.options, read)
             whole = combined_plan(plans)
         except HostStateError as err:
             return self._failed(result, runs, str(err))
 
-        # A GPO that sets a value differently wins at its next refresh: converge anyway (it is
-        # what the task asks), but say so, in check mode too, so the conflict gets resolved.
         for run, plan in zip(runs, plans, strict=True):
-            run.result["gpo_conflicts"] = conflicts(run.wants, read.get("policy_sources"))
-            run.warnings += [conflict_warning(c) for c in run.result["gpo_conflicts"]]
             run.result["drift"] = plan.drift
             run.result["changed"] = bool(plan.changes)
             if self._task.diff:
@@ -230,6 +249,20 @@ class EngineAction(ActionBase):
         if not whole.changes or self._task.check_mode:
             return self._finish(result, runs)
 
+        # The prior state is kept on the controller before the first write, from this read.
+        if snapshot_options.directory is not None:
+            try:
+                result["snapshot"] = self._save_snapshot(
+                    task_vars, snapshot_options, read, runs, whole
+                )
+            except _snapshot.SnapshotError as err:
+                for run in runs:
+                    run.result["changed"] = False
+                result["changed"] = False
+                return self._failed(
+                    result, runs, f"{err}; nothing was written to the host", keep_drift=True
+                )
+
         applied = self._engine(task_vars, {"action": "apply", "changes": whole.changes}, result)
         if applied.get("failed"):
             # A refused or rolled-back apply leaves the host as it was read.
@@ -242,6 +275,21 @@ class EngineAction(ActionBase):
         return self._finish(result, runs)
 
     # -- helpers ------------------------------------------------------------------------------
+    def _save_snapshot(self, task_vars, options, read: dict, runs: list, whole: Plan) -> dict:
+        host = (task_vars or {}).get("inventory_hostname") or self._play_context.remote_addr
+        managed_rules = [
+            want.name for run in runs for want in run.wants if isinstance(want, WantRule)
+        ]
+        # Files are the task's when it replaces them (the Local Group Policy store); a file
+        # read only to check it (msra.exe) is not.
+        managed_files = [c["path"] for c in whole.changes if c["op"] == "replace_file"]
+        before = _snapshot.state_from_read(read, rules=managed_rules, files=managed_files)
+        # The snapshot speaks the collection's typed model, as the read it starts from does;
+        # the plan's changes are in the engine's wire form (hex data, NetSecurity profiles).
+        typed = [c if c["op"] == "replace_file" else typed_change(c) for c in whole.changes]
+        doc = _snapshot.document(str(host), before, _snapshot.after_changes(before, typed))
+        return _snapshot.save(options.directory, doc, options.overwrite)
+
     def _engine(self, task_vars, document: dict, result: dict) -> dict:
         result["engine_runs"] += 1
         return self._execute_module(

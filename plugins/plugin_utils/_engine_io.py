@@ -65,7 +65,9 @@ def module_args(document: dict) -> dict:
     return {"request": base64.b64encode(text.encode("utf-8")).decode("ascii")}
 
 
-def read_document(keys=(), accounts=(), firewall_rules=(), policy_sources: bool = False) -> dict:
+def read_document(
+    keys=(), accounts=(), firewall_rules=(), policy_sources: bool = False, files=()
+) -> dict:
     """The `read` request: the keys asked for plus those the decoding below needs."""
     wanted = [normalise_path(path) for path in keys]
     extra = [CURRENT_VERSION_KEY, PRODUCT_OPTIONS_KEY]
@@ -78,13 +80,17 @@ def read_document(keys=(), accounts=(), firewall_rules=(), policy_sources: bool 
         if path_key(path) not in seen:
             seen.add(path_key(path))
             wanted.append(path)
-    return {
+    document = {
         "action": "read",
         "keys": wanted,
         "accounts": list(accounts),
         "firewall_rules": list(firewall_rules),
         "policy_sources": bool(policy_sources),
     }
+    # The contract's one optional field: a host that is asked for no file reads none.
+    if files:
+        document["files"] = list(files)
+    return document
 
 
 def encode_data(reg_type: str, data: object) -> tuple[str, object]:

@@ -72,14 +72,15 @@ def conflict_warning(conflict: dict) -> str:
     gpo_value = RegValue(conflict["name"], **conflict["gpo_value"])
     expected = conflict["expected"]
     ours = (
-        f"this task sets {render(RegValue(conflict['name'], **expected))}"
+        f"this task would set {render(RegValue(conflict['name'], **expected))}"
         if expected is not None
-        else "this task removes it"
+        else "this task would remove it"
     )
     return (
         f"Group Policy conflict ({conflict['setting']}): '{conflict['path']}\\{conflict['name']}' "
-        f"is set to {render(gpo_value)} by the GPO '{conflict['gpo']}'; {ours}. Group Policy "
-        f"will put its value back at the next refresh ({REFRESH}): change the GPO instead."
+        f"is set to {render(gpo_value)} by the GPO '{conflict['gpo']}'; {ours}. Not written: "
+        f"Group Policy would put its value back at the next refresh ({REFRESH}); "
+        "change the GPO instead."
     )
 
 

@@ -7,6 +7,7 @@ win_remote_assistance runs both in one engine run. Internal use only."""
 from __future__ import annotations
 
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils import (
+    _functional,
     _fw_options,
     _offer_options,
 )
@@ -26,10 +27,12 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fw_rules 
 
 
 def _offer_read(options) -> dict:
+    functional = _functional.read_request(options)
     return {
         "keys": offer_policy.keys_to_read(options),
         "accounts": offer_policy.accounts_to_resolve(options),
-        "firewall_rules": list(options.require_firewall_rules),
+        "firewall_rules": list(options.require_firewall_rules) + functional["firewall_rules"],
+        "files": functional["files"],
     }
 
 
@@ -40,6 +43,7 @@ OFFER = EnginePart(
     desired=lambda options, current: (offer_policy.desired(options, current), []),
     render=lambda options, current: {"helpers": offer_policy.resulting_helpers(options, current)},
     result_keys=("helpers",),
+    functional=_functional.problems,
 )
 
 

@@ -175,6 +175,10 @@ def _apply_standard(registry: dict) -> None:
         registry[f"{base}\\AuthorizedApplications\\List"] = _name_is_data(LEGACY_PROGRAMS)
 
 
+MSRA = "C:\\Windows\\System32\\msra.exe"
+MSRA_STAND_IN = b"MZ lab stand-in for msra.exe"
+
+
 # ----- the profiles -------------------------------------------------------------------------
 
 
@@ -188,7 +192,9 @@ class _Seed:
         self.ra_feature = True
         self.enabled_rules = set(DEFAULT_ENABLED_RULES)
         self.gpo_values: list[dict] = []
-        self.files: dict[str, bytes] = {}
+        # Every Windows client has the Remote Assistance program; a server only with the
+        # feature. The lab's copy is a stand-in: only its existence is ever checked.
+        self.files: dict[str, bytes] = {MSRA: MSRA_STAND_IN}
 
     def standard(self) -> _Seed:
         _apply_standard(self.registry)
@@ -252,6 +258,7 @@ def _server_no_ra(seed: _Seed) -> None:
     seed.os = "server2022"
     seed.ra_feature = False
     seed.enabled_rules = set()
+    del seed.files[MSRA]
 
 
 def _workgroup(seed: _Seed) -> None:

@@ -16,6 +16,11 @@ RAU = TS + "\\RAUnsolicit"
 OLE = "HKLM:\\SOFTWARE\\Microsoft\\Ole"
 ENGINE = "winra.remote_assistance.win_ra_state"
 DESK = "CONTOSO\\Helpdesk"
+MSRA = "%SystemRoot%\\System32\\msra.exe"
+OFFER_RA_RULES = (
+    "RemoteAssistance-DCOM-In-TCP-NoScope-Active",
+    "RemoteAssistance-RAServer-In-TCP-NoScope-Active",
+)
 BOB = "CONTOSO\\bob"
 
 COMPLIANT = {
@@ -91,7 +96,8 @@ def test_compliant_host_costs_one_read(run_action, engine):
     assert {k: v for k, v in read_args.items() if k != "keys"} == {
         "action": "read",
         "accounts": [],
-        "firewall_rules": [],
+        "firewall_rules": list(OFFER_RA_RULES),
+        "files": [MSRA],
         "policy_sources": True,
     }
     assert result["changed"] is False and result["drift"] == [] and result["engine_runs"] == 1
@@ -315,7 +321,7 @@ def test_required_firewall_rules_are_checked_in_the_read_before_any_write(
     fake = engine(DRIFTED, firewall_rules=[rule])
     result = run_action(ActionModule, {**ARGS, "require_firewall_rules": [DCOM_RULE]}, fake)
     assert fake.actions == ["read"]
-    assert fake.calls[0]["module_args"]["firewall_rules"] == [DCOM_RULE]
+    assert fake.calls[0]["module_args"]["firewall_rules"] == list(OFFER_RA_RULES)
     assert result["failed"] is True and fragment in result["msg"] and DCOM_RULE in result["msg"]
 
 
@@ -325,10 +331,11 @@ def test_present_required_rule_lets_the_policy_converge(run_action, engine):
     assert fake.actions == ["read", "apply"] and result["changed"] is True
 
 
-def test_no_required_rules_means_none_are_read(run_action, engine):
+def test_without_the_policy_enabled_no_rule_and_no_file_is_read(run_action, engine):
     fake = engine(COMPLIANT)
-    run_action(ActionModule, ARGS, fake)
+    run_action(ActionModule, {"state": "disabled"}, fake)
     assert fake.calls[0]["module_args"]["firewall_rules"] == []
+    assert "files" not in fake.calls[0]["module_args"]
 
 
 def test_a_gpo_that_sets_view_only_is_reported_against_permission_control(run_action, engine):

@@ -187,10 +187,14 @@ def test_documented_options_match_the_argument_spec():
     import yaml
 
     from ansible_collections.winra.remote_assistance.plugins.modules import win_ra_firewall
+    from ansible_collections.winra.remote_assistance.plugins.plugin_utils._snapshot import (
+        ARGUMENT_SPEC as SNAPSHOT_SPEC,
+    )
 
     documented = yaml.safe_load(win_ra_firewall.DOCUMENTATION)["options"]
-    assert set(documented) == set(ActionModule.PART.argument_spec)
-    for name, spec in ActionModule.PART.argument_spec.items():
+    spec_of_task = {**ActionModule.PART.argument_spec, **SNAPSHOT_SPEC}
+    assert set(documented) == set(spec_of_task)
+    for name, spec in spec_of_task.items():
         doc = documented[name]
         assert doc["type"] == spec["type"], name
         assert doc.get("choices") == spec.get("choices"), name
@@ -208,7 +212,7 @@ def test_documented_return_keys_are_in_every_result(run_action, fake_engine, mak
         for key, doc in yaml.safe_load(win_ra_firewall.RETURN).items()
         if doc["returned"] == "always"
     ]
-    assert always == ["drift", "gpo_conflicts", "engine_runs"]
+    assert always == ["snapshot", "drift", "gpo_conflicts", "engine_runs"]
     bad = run_action(ActionModule, {"ports": [0]}, fake_engine(make_read()))
     good = run_action(ActionModule, DOMAIN_ONLY, fake_engine(make_read()))
     for result in (bad, good):

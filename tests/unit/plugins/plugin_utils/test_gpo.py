@@ -103,7 +103,7 @@ def test_the_warning_names_the_value_the_gpo_the_refresh_and_the_remedy():
 def test_the_warning_for_a_value_we_remove_says_so():
     helper = (RAU, "CONTOSO\\Contractors", "REG_SZ", "CONTOSO\\Contractors")
     found = conflicts([WantAbsent("helpers", RAU, "CONTOSO\\Contractors")], sources(helper))
-    assert "this task removes it" in conflict_warning(found[0])
+    assert "this task would remove it" in conflict_warning(found[0])
 
 
 def test_rsop_logging_off_warns_that_conflicts_are_unknown():

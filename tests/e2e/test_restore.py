@@ -1,0 +1,162 @@
+"""Snapshot and restore on a mixed lab fleet, checked on the lab's own state: the rollout
+keeps each host's prior state on the controller, restore.yml puts it back value for value,
+a host changed since the rollout is left alone (and restored with force), and a check-mode
+restore writes nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from e2e_support import RA_UNSOLICIT, RULES_MODE, TS, dword, run_playbook, sz, writes
+
+pytestmark = pytest.mark.e2e
+
+POLICY_FLEET = ["fresh", "drift-helpers", "drift-firewall", "legacy-xp-values", "compliant"]
+RULES_FLEET = ["localized-nb", "server-2019", "fresh"]
+
+
+def without_empty_keys(registry: dict) -> dict:
+    """Keys the rollout created stay (empty) after a restore: the engine deletes values, never
+    keys (docs/guides/restore.md). Values are compared; empty keys are left out."""
+    return {path.casefold(): values for path, values in registry.items() if values}
+
+
+def lab_state(lab) -> dict:
+    return {
+        host: (
+            without_empty_keys(lab.client.registry(host)),
+            sorted(json.dumps(rule, sort_keys=True) for rule in lab.client.firewall_rules(host)),
+        )
+        for host in lab.names
+    }
+
+
+def total_writes(lab) -> int:
+    return sum(writes(c) for c in lab.client.counters().values())
+
+
+@pytest.fixture(scope="module")
+def lab(lab_of):
+    return lab_of(POLICY_FLEET)
+
+
+@pytest.fixture(scope="module")
+def rules_lab(lab_of):
+    return lab_of(RULES_FLEET)
+
+
+def rollout(lab, tmp_path, snapshots, extra=None):
+    run = run_playbook(
+        "site.yml",
+        lab.inventory,
+        tmp_path,
+        extra_vars={"offer_remote_assistance_snapshot_dir": str(snapshots), **(extra or {})},
+    )
+    assert run.returncode == 0, run.output[-4000:]
+    return run
+
+
+def restore(lab, tmp_path, snapshots, *args, force=False):
+    extra = {"winra_restore_snapshot_dir": str(snapshots), "winra_restore_force": force}
+    return run_playbook("restore.yml", lab.inventory, tmp_path, extra_vars=extra, extra_args=args)
+
+
+def test_restore_puts_a_converged_fleet_back_value_for_value(lab, tmp_path):
+    lab.client.reset()
+    prior = lab_state(lab)
+    snapshots = tmp_path / "snapshots"
+    rollout(lab, tmp_path, snapshots)
+    converged = lab_state(lab)
+    compliant = lab.by_profile("compliant")[0]
+    changed = [host for host in lab.names if converged[host] != prior[host]]
+    assert set(changed) == set(lab.names) - {compliant}
+    # One snapshot per host the rollout wrote to, none for the host it left alone.
+    assert sorted(p.stem for p in snapshots.glob("*.json")) == sorted(changed)
+    first = json.loads((snapshots / f"{changed[0]}.json").read_text(encoding="utf-8"))
+    assert {"before", "after", "sha256", "taken_at", "host"} <= set(first)
+
+    # Check mode: what would change, nothing written.
+    lab.client.reset_counters()
+    check = restore(lab, tmp_path, snapshots, "--check", "--diff")
+    assert check.returncode == 0, check.output[-4000:]
+    assert total_writes(lab) == 0 and lab_state(lab) == converged
+    assert check.changed_hosts() == set(changed)
+
+    run = restore(lab, tmp_path, snapshots)
+    assert run.returncode == 0, run.output[-4000:]
+    assert lab_state(lab) == prior
+    assert run.changed_hosts() == set(changed)
+
+    # Restored is restored: a second restore finds the rollout's state gone and refuses,
+    # because the host no longer holds what the rollout wrote.
+    again = restore(lab, tmp_path, snapshots)
+    assert again.failed_hosts() == set(changed) and lab_state(lab) == prior
+
+
+def test_a_second_rollout_keeps_the_first_snapshot_unless_asked(lab, tmp_path):
+    lab.client.reset()
+    snapshots = tmp_path / "snapshots"
+    rollout(lab, tmp_path, snapshots)
+    host = lab.by_profile("fresh")[0]
+    kept = (snapshots / f"{host}.json").read_bytes()
+    lab.client.reset([host])
+    lab.client.set_value(host, TS, "fAllowUnsolicited", "REG_DWORD", 0)
+    rollout(lab, tmp_path, snapshots)
+    assert (snapshots / f"{host}.json").read_bytes() == kept
+    rollout(lab, tmp_path, snapshots, {"offer_remote_assistance_snapshot_overwrite": True})
+    assert (snapshots / f"{host}.json").read_bytes() == kept, "nothing to write: no snapshot"
+    lab.client.set_value(host, TS, "fAllowUnsolicited", "REG_DWORD", 0)
+    rollout(lab, tmp_path, snapshots, {"offer_remote_assistance_snapshot_overwrite": True})
+    replaced = json.loads((snapshots / f"{host}.json").read_text(encoding="utf-8"))
+    ts_before = next(k for k in replaced["before"]["keys"] if k["path"].casefold() == TS.casefold())
+    assert {"name": "fAllowUnsolicited", **dword(0)} in ts_before["values"]
+
+
+def test_a_host_changed_since_the_rollout_is_left_alone_then_restored_with_force(lab, tmp_path):
+    lab.client.reset()
+    prior = lab_state(lab)
+    snapshots = tmp_path / "snapshots"
+    rollout(lab, tmp_path, snapshots)
+    touched, untouched = lab.by_profile("fresh")[0], lab.by_profile("drift-helpers")[0]
+    # Someone adds a helper after the rollout.
+    lab.client.set_value(touched, RA_UNSOLICIT, "CONTOSO\\Late", "REG_SZ", "CONTOSO\\Late")
+    changed_by_hand = lab_state(lab)[touched]
+
+    run = restore(lab, tmp_path, snapshots)
+    assert run.failed_hosts() == {touched}
+    said = " ".join(run.output.split())
+    assert "changed since the rollout" in said and "CONTOSO\\\\Late" in said
+    assert lab_state(lab)[touched] == changed_by_hand, "left alone"
+    assert lab_state(lab)[untouched] == prior[untouched]
+
+    forced = restore(lab, tmp_path, snapshots, "--limit", touched, force=True)
+    assert forced.returncode == 0, forced.output[-4000:]
+    assert lab_state(lab)[touched] == prior[touched]
+    assert (RA_UNSOLICIT.casefold()) not in lab_state(lab)[touched][0], "the late helper too"
+
+
+def test_restore_gives_the_rules_their_prior_state(rules_lab, tmp_path):
+    rules_lab.client.reset()
+    prior = lab_state(rules_lab)
+    snapshots = tmp_path / "snapshots"
+    rollout(rules_lab, tmp_path, snapshots, RULES_MODE)
+    assert all(lab_state(rules_lab)[h][1] != prior[h][1] for h in rules_lab.names)
+    run = restore(rules_lab, tmp_path, snapshots)
+    assert run.returncode == 0, run.output[-4000:]
+    assert lab_state(rules_lab) == prior
+
+
+def test_a_damaged_snapshot_is_refused_and_nothing_is_written(lab, tmp_path):
+    lab.client.reset()
+    snapshots = tmp_path / "snapshots"
+    rollout(lab, tmp_path, snapshots)
+    host = lab.by_profile("fresh")[0]
+    path = snapshots / f"{host}.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["before"]["keys"][0]["values"].append({"name": "Injected", **sz("x")})
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    lab.client.reset_counters()
+    run = restore(lab, tmp_path, snapshots, "--limit", host)
+    assert run.failed_hosts() == {host} and "sha256" in run.output
+    assert total_writes(lab) == 0
