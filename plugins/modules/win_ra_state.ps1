@@ -80,8 +80,7 @@ function Read-Value($Key, [string]$Name) {
     $kind = [string]$Key.GetValueKind($Name)
     $raw = $Key.GetValue($Name, $null, 'DoNotExpandEnvironmentNames')
     if ($raw -is [string] -or $raw -is [string[]]) { $data = $raw }
-    elseif ($null -eq $raw) { $data = '' }
-    elseif ($raw -is [byte[]]) { $data = ConvertTo-Hex $raw }
+    elseif ($null -eq $raw -or $raw -is [byte[]]) { $data = ConvertTo-Hex $raw }
     else { $data = ConvertTo-Hex ([BitConverter]::GetBytes($raw)) }
     return [ordered]@{ present = $true; kind = $kind; data = $data }
 }
@@ -94,6 +93,8 @@ function Read-Key([string]$Path, [string]$SubKey) {
 function Get-FilePath([string]$Path, [string]$Where) {
     $full = ($Path -ireplace '%(SystemRoot|windir)%', $env:SystemRoot).Replace('/', '\')  # These two variables only (both name the Windows folder); relative paths are refused.
     if ($full -notmatch '^[A-Za-z]:(\\[^\\<>:"|?*\x00-\x1f]+)+\z' -or $full -match '\\\.\.?(\\|\z)') { Stop-Engine 'bad_request' "Invalid $Where`: '$Path' is not an absolute file path C:\<folder>\<name>" }
+    # A 32-bit process on 64-bit Windows sees SysWOW64 as System32 (the File System Redirector); Sysnative is the real one.
+    if ([Environment]::Is64BitOperatingSystem -and -not [Environment]::Is64BitProcess) { $full = $full -ireplace "^$([regex]::Escape($env:SystemRoot))\\System32(?=\\|\z)", "$env:SystemRoot\Sysnative" }
     return $full
 }
 # IOException HResult 0x80070020 ERROR_SHARING_VIOLATION or 0x80070021 ERROR_LOCK_VIOLATION: another process holds the file (the Group Policy service holds Registry.pol while applying it).
@@ -111,6 +112,7 @@ function Write-File([string]$Path, [byte[]]$Bytes, $Now) {
     # Never written in place: a temporary file in the same directory (File.Replace is atomic only within one volume), read back, then swapped in by one rename; a crash leaves old or new.
     $temp = "$Path.winra-tmp"
     try {
+        $null = [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($Path))  # GroupPolicy\Machine may not exist yet
         [System.IO.File]::WriteAllBytes($temp, $Bytes)
         if (-not (Test-State (Get-FileState $temp) @{ present = $true; sha256 = (Get-Digest $Bytes) })) { throw "'$temp' does not read back as written (torn write)" }
         # Compare-and-swap at the last moment: a refresh or a person may have written it meanwhile.
@@ -152,8 +154,7 @@ function Get-PolicyRows([string[]]$SubKeys) {
     return [ordered]@{ available = $true; reason = $null; settings = $settings }
 }
 function Invoke-Read($Request) {
-    # 'files' is the one optional field: a read that asks for no file may omit it.
-    if ($Request -is [System.Collections.Generic.IDictionary[string, object]] -and -not $Request.ContainsKey('files')) { $Request['files'] = [object[]]@() }
+    if ($Request -is [System.Collections.Generic.IDictionary[string, object]] -and -not $Request.ContainsKey('files')) { $Request['files'] = [object[]]@() }  # the one optional field
     Assert-Shape $Request 'read' 'read request'
     $subKeys = @(foreach ($path in $Request['keys']) { Get-SubKey $path 'keys' })
     $paths = @(foreach ($path in $Request['files']) { Get-FilePath $path 'files' })
@@ -161,8 +162,8 @@ function Invoke-Read($Request) {
     $Result['accounts'] = if ($Request['accounts'].Count -gt 0) { Get-AccountSids $Request['accounts'] } else { @() }
     $Result['firewall_rules'] = if ($Request['firewall_rules'].Count -gt 0) { Get-Rules $Request['firewall_rules'] 'ActiveStore' } else { @() }
     $Result['policy_sources'] = if ($Request['policy_sources'] -and $subKeys.Count -gt 0) { Get-PolicyRows $subKeys } else { [ordered]@{ available = $false; reason = 'not requested'; settings = @() } }
-    $Result['files'] = @(foreach ($path in $paths) {
-            $state = Get-FileState $path
+    $Result['files'] = @(for ($i = 0; $i -lt $paths.Count; $i++) {
+            $state = Get-FileState $paths[$i]; $path = $Request['files'][$i]  # echoed as requested
             if (-not $state.present) { [ordered]@{ path = $path; exists = $false; size = 0; sha256 = $null; data = $null } }
             else { [ordered]@{ path = $path; exists = $true; size = $Blobs[$state.sha256].Length; sha256 = $state.sha256; data = [Convert]::ToBase64String($Blobs[$state.sha256]) } }
         })
@@ -209,8 +210,7 @@ function Test-State($Actual, $Wanted) {
     return @(foreach ($field in 'present', 'kind', 'data', 'enabled', 'profile', 'group', 'sha256') { if (-not [string]::Equals((ConvertTo-Json -InputObject $Actual[$field] -Compress), (ConvertTo-Json -InputObject $Wanted[$field] -Compress), [System.StringComparison]::Ordinal)) { $field } }).Count -eq 0
 }
 function Write-State($Change, [bool]$Undo, $CreatedKeys) {
-    # Forward from what was read to the target, or (undo) back from the target to what was read.
-    $state = if ($Undo) { $Change.Expect } else { $Change.Target }
+    $state = if ($Undo) { $Change.Expect } else { $Change.Target }  # undo: back from the target to what was read
     if ($Change.Op -eq 'replace_file') { if ($state.present) { Write-File $Change.Path $Blobs[$state.sha256] $(if ($Undo) { $Change.Target } else { $Change.Expect }) } else { [System.IO.File]::Delete($Change.Path) }; return }
     if ($Change.Op -eq 'set_rule') { Set-NetFirewallRule -Name ([System.Management.Automation.WildcardPattern]::Escape($Change.Name)) -PolicyStore PersistentStore -Enabled $state.enabled -Profile $state.profile; return }
     $key = Open-Key $Change.SubKey $true

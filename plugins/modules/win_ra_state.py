@@ -165,8 +165,8 @@ policy_sources:
         gpo: RA Baseline (view only)
 files:
   description:
-    - One entry per requested file, in request order, with C(path) as requested
-      (C(%SystemRoot%) and C(%windir%) expanded), C(exists), C(size), C(sha256) (lowercase
+    - One entry per requested file, in request order, with C(path) as requested (the engine
+      expands C(%SystemRoot%) and C(%windir%) to read it), C(exists), C(size), C(sha256) (lowercase
       hex) and C(data) (base64); a missing file has C(exists=false) and null C(sha256) and
       C(data).
   returned: success, read

@@ -65,7 +65,8 @@ FORBIDDEN_CMDLETS = {
 }
 # .NET file members that create, change or remove a file (called as [System.IO.File]::X).
 FILE_WRITE_MEMBERS = {"writeallbytes", "writealltext", "writealllines", "appendalltext",
-                      "create", "openwrite", "replace", "move", "delete", "copy"}  # fmt: skip
+                      "create", "openwrite", "replace", "move", "delete", "copy",
+                      "createdirectory"}  # fmt: skip
 MAX_LINES = 300
 WRITE_MEMBERS = {"setvalue", "deletevalue", "createsubkey", "deletesubkey"}
 WRITE_CMDLETS = {"set-netfirewallrule"}
@@ -404,11 +405,12 @@ def collection_return_problems(script: Script) -> list[str]:
 
 
 def file_writes(script: Script) -> list[tuple[str, list[Node], Node]]:
-    """[System.IO.File]::X calls that create, change or remove a file."""
+    """[System.IO.File]::X / [System.IO.Directory]::X calls that create, change or remove."""
     return [
         (member, args, node)
         for member, args, node in script.invocations()
-        if member in FILE_WRITE_MEMBERS and text(node).startswith("[System.IO.File]::")
+        if member in FILE_WRITE_MEMBERS
+        and text(node).startswith(("[System.IO.File]::", "[System.IO.Directory]::"))
     ]
 
 
@@ -556,7 +558,8 @@ def file_problems(script: Script) -> list[str]:
         line = node.start_point[0] + 1
         final_step = member in ("replace", "move") and where == "write-file" and target == "$temp"
         undo_create = member == "delete" and where == "write-state" and target == "$Change.Path"
-        if target != "$temp" and not final_step and not undo_create:
+        folder = member == "createdirectory" and where == "write-file"
+        if target != "$temp" and not final_step and not undo_create and not folder:
             problems.append(
                 f"line {line}: [System.IO.File]::{member} on {target}: only the temporary file is written"
             )

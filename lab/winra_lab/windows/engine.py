@@ -254,7 +254,10 @@ def _read(state: HostState, request: object) -> dict:
         "policy_sources": _policy_rows(state, paths)
         if request["policy_sources"] and paths  # type: ignore[index]
         else {"available": False, "reason": "not requested", "settings": []},
-        "files": [engine_files.describe(path, _file_bytes(state, path)) for path in files],
+        "files": [
+            engine_files.describe(asked, _file_bytes(state, path))  # the path echoed as asked
+            for asked, path in zip(request["files"], files, strict=True)  # type: ignore[index]
+        ],
     }
 
 
