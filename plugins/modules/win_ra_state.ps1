@@ -109,7 +109,7 @@ function Get-FileState([string]$Path) {
     return [ordered]@{ present = $true; sha256 = Get-Digest ($memory.ToArray()) }
 }
 function Write-File([string]$Path, [byte[]]$Bytes, $Now) {
-    # Never written in place: a temporary file in the same directory (File.Replace is atomic only within one volume), read back, then swapped in by one rename; a crash leaves old or new.
+    # Never written in place: a temporary file in the same directory (ReplaceFile needs one volume), read back, then swapped in by ReplaceFile's renames, so no file is ever short.
     $temp = "$Path.winra-tmp"
     try {
         $null = [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($Path))  # GroupPolicy\Machine may not exist yet
