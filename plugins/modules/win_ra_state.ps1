@@ -162,11 +162,11 @@ function Invoke-Read($Request) {
     $Result['accounts'] = if ($Request['accounts'].Count -gt 0) { Get-AccountSids $Request['accounts'] } else { @() }
     $Result['firewall_rules'] = if ($Request['firewall_rules'].Count -gt 0) { Get-Rules $Request['firewall_rules'] 'ActiveStore' } else { @() }
     $Result['policy_sources'] = if ($Request['policy_sources'] -and $subKeys.Count -gt 0) { Get-PolicyRows $subKeys } else { [ordered]@{ available = $false; reason = 'not requested'; settings = @() } }
-    $Result['files'] = @(for ($i = 0; $i -lt $paths.Count; $i++) {
-            $state = Get-FileState $paths[$i]; $path = $Request['files'][$i]  # echoed as requested
-            if (-not $state.present) { [ordered]@{ path = $path; exists = $false; size = 0; sha256 = $null; data = $null } }
-            else { [ordered]@{ path = $path; exists = $true; size = $Blobs[$state.sha256].Length; sha256 = $state.sha256; data = [Convert]::ToBase64String($Blobs[$state.sha256]) } }
-        })
+    if ($paths.Count -gt 0) { $Result['files'] = @(for ($i = 0; $i -lt $paths.Count; $i++) {
+                $state = Get-FileState $paths[$i]; $path = $Request['files'][$i]  # echoed as requested
+                if (-not $state.present) { [ordered]@{ path = $path; exists = $false; size = 0; sha256 = $null; data = $null } }
+                else { [ordered]@{ path = $path; exists = $true; size = $Blobs[$state.sha256].Length; sha256 = $state.sha256; data = [Convert]::ToBase64String($Blobs[$state.sha256]) } }
+            }) }
 }
 
 function ConvertTo-Change($Raw, [int]$Index) {

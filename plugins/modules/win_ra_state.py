@@ -169,11 +169,11 @@ files:
       expands C(%SystemRoot%) and C(%windir%) to read it), C(exists), C(size), C(sha256) (lowercase
       hex) and C(data) (base64); a missing file has C(exists=false) and null C(sha256) and
       C(data).
-  returned: success, read
+  returned: success, read of at least one file
   type: list
   elements: dict
   sample:
-    - path: C:\Windows\System32\GroupPolicy\gpt.ini
+    - path: '%SystemRoot%\System32\GroupPolicy\gpt.ini'
       exists: false
       size: 0
       sha256: null

@@ -134,3 +134,14 @@ def test_lab_engine_passes_contract_example(case_file):
     if check_mode or case["request"].get("action") == "read":
         assert host.registry.writes == 0 and host.firewall_writes == 0, case["description"]
         assert host.files.writes == 0, case["description"]
+
+
+@pytest.mark.parametrize("files", [None, []])
+def test_a_read_that_asks_for_no_file_has_no_files_key(files):
+    # The one optional field: a response that a controller without files expects.
+    request = {"action": "read", "keys": [], "accounts": [], "firewall_rules": []}
+    request["policy_sources"] = False
+    if files is not None:
+        request["files"] = files
+    result = run_engine(host_from_case({"request": request}), encode_request(request), False)
+    assert "failed" not in result and "files" not in result, result

@@ -245,7 +245,7 @@ def _read(state: HostState, request: object) -> dict:
     keys = [_read_key(state, path) for path in paths]
     accounts = request["accounts"]  # type: ignore[index]
     names = request["firewall_rules"]  # type: ignore[index]
-    return {
+    result = {
         "keys": keys,
         "accounts": _accounts(state, accounts) if accounts else [],
         "firewall_rules": [_rule_row(r) for r in _rules(state, names, "ActiveStore")]
@@ -254,11 +254,13 @@ def _read(state: HostState, request: object) -> dict:
         "policy_sources": _policy_rows(state, paths)
         if request["policy_sources"] and paths  # type: ignore[index]
         else {"available": False, "reason": "not requested", "settings": []},
-        "files": [
+    }
+    if files:  # a read that asks for no file has no `files`
+        result["files"] = [
             engine_files.describe(asked, _file_bytes(state, path))  # the path echoed as asked
             for asked, path in zip(request["files"], files, strict=True)  # type: ignore[index]
-        ],
-    }
+        ]
+    return result
 
 
 def _file_path(path: object, where: str) -> str:
