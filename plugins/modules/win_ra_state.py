@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: win_ra_state
-short_description: Read the host raw and apply compare-and-swap registry and firewall changes (internal)
+short_description: Read the host raw and apply compare-and-swap registry, firewall and file changes (internal)
 version_added: 1.0.0
 description:
   - The host engine of this collection; internal use only. The action plugins
@@ -17,9 +17,15 @@ description:
     run it; call those modules instead.
   - It knows nothing of Remote Assistance and decides nothing. A C(read) request returns
     registry values as .NET returns them, account SIDs, firewall rules from the active
-    policy store with their source, and Resultant Set of Policy rows. An C(apply) request
-    checks that the C(expect) of every change still holds (ordinal comparison), then writes
-    the changes in order, and on a failure rolls back what still holds what it wrote.
+    policy store with their source, Resultant Set of Policy rows, and whole files (bytes and
+    SHA-256, for the Local Group Policy files Registry.pol and gpt.ini). An C(apply) request
+    checks that the C(expect) of every change still holds (ordinal comparison, a file by its
+    SHA-256), then writes the changes in order, and on a failure rolls back what still holds
+    what it wrote.
+  - A file is never written in place. It is written to a temporary file beside it, read back
+    and verified, compared with its C(expect) once more, then swapped in with File.Replace,
+    which keeps the previous file as C(<name>.bak). A file another process holds open fails
+    with RV(error=file_locked).
   - It takes one option, O(request), the base64 of a JSON request document, so that no
     module wrapper converts any string (PowerShell 7 would turn ISO-8601 text into dates).
     The request and response are specified in the collection's C(docs/engine-contract.md)
@@ -30,8 +36,9 @@ options:
   request:
     description:
       - Base64 of the UTF-8 JSON request document, an object whose C(action) is V(read)
-        (with C(keys), C(accounts), C(firewall_rules), C(policy_sources)) or V(apply) (with
-        C(changes)).
+        (with C(keys), C(accounts), C(firewall_rules), C(policy_sources), and optionally
+        C(files)) or V(apply) (with C(changes), a list of C(set_value), C(delete_value),
+        C(set_rule) and C(replace_file) objects).
       - Every field is required and typed exactly; no field takes a number (DWORD and QWORD
         data are the little-endian hex of their bytes). Anything else fails with
         RV(error=bad_request).
@@ -42,7 +49,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: In check mode an apply request compares every C(expect) and writes nothing.
+    details: In check mode an apply request compares every C(expect) and writes nothing, not even a temporary file.
   diff_mode:
     support: none
   platform:
@@ -86,10 +93,17 @@ contract_version:
 error:
   description:
     - The kind of failure, one of V(bad_request), V(access_denied), V(precondition),
-      V(write_failed), V(rollback_failed), V(query_failed), V(host_error).
+      V(file_locked), V(write_failed), V(rollback_failed), V(query_failed), V(host_error).
   returned: failure
   type: str
   sample: precondition
+retryable:
+  description:
+    - Whether nothing this run wrote remains and reading, deciding and applying again may
+      succeed (V(file_locked), V(precondition), V(write_failed)).
+  returned: failure
+  type: bool
+  sample: true
 keys:
   description:
     - One entry per requested key, in request order, with C(path) as requested, C(exists) and
@@ -149,6 +163,21 @@ policy_sources:
         deleted: false
         gpo_id: cn={6AC1786C-016F-11D2-945F-00C04FB984F9},cn=policies,cn=system,DC=contoso,DC=com
         gpo: RA Baseline (view only)
+files:
+  description:
+    - One entry per requested file, in request order, with C(path) as requested (the engine
+      expands C(%SystemRoot%) and C(%windir%) to read it), C(exists), C(size), C(sha256) (lowercase
+      hex) and C(data) (base64); a missing file has C(exists=false) and null C(sha256) and
+      C(data).
+  returned: success, read of at least one file
+  type: list
+  elements: dict
+  sample:
+    - path: '%SystemRoot%\System32\GroupPolicy\gpt.ini'
+      exists: false
+      size: 0
+      sha256: null
+      data: null
 applied:
   description: The number of changes written and in effect; 0 in check mode and after a rollback.
   returned: apply

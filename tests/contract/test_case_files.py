@@ -4,6 +4,8 @@ Every engine implementation runs these files; a malformed example would test not
 test the wrong thing. The rules come from docs/engine-contract.md.
 """
 
+import base64
+import binascii
 import functools
 import json
 import re
@@ -20,7 +22,7 @@ NUMBERED = [p for p in CASE_FILES if not p.name.startswith("lab-")]
 TOP_KEYS = {"description", "check_mode", "faults", "state", "request", "response", "msg_contains"}
 OPTIONAL_TOP_KEYS = {"end_state"}
 STATE_KEYS = {"registry", "facts", "accounts", "firewall_rules"}
-OPTIONAL_STATE_KEYS = {"policy_sources"}
+OPTIONAL_STATE_KEYS = {"policy_sources", "files"}
 POLICY_SOURCE_KEYS = {"path", "name", "type", "data", "gpo", "gpo_id"}
 FAULT_KEYS = {
     "deny_keys",
@@ -29,10 +31,12 @@ FAULT_KEYS = {
     "change_before_rollback",
     "firewall_unavailable",
     "lsa_unavailable",
+    "files",
 }
 RULE_KEYS = {"name", "exists", "enabled", "profiles", "group", "display_name", "display_group"}
 OPTIONAL_RULE_KEYS = {"source_type", "source"}
 READ_FIELDS = {"action", "keys", "accounts", "firewall_rules", "policy_sources"}
+OPTIONAL_READ_FIELDS = {"files"}
 KIND_DATA = {
     "String": None,
     "ExpandString": None,
@@ -49,7 +53,11 @@ CHANGE_FIELDS = {
     "set_value": {"op", "path", "name", "kind", "data", "expect"},
     "delete_value": {"op", "path", "name", "expect"},
     "set_rule": {"op", "name", "enabled", "profile", "expect"},
+    "replace_file": {"op", "path", "data", "expect"},
 }
+# An absolute Windows file path, as the contract's examples spell them (variables expanded).
+FILE_PATH = re.compile(r'[A-Za-z]:(\\[^\\<>:"|?*\x00-\x1f]+)+')
+SHA256 = re.compile(r"[0-9a-f]{64}")
 NORMALISED_PATH = re.compile(r"^HKLM:\\[^\\]+(\\[^\\]+)*$")
 FACT_KEYS = {
     "os_version",
@@ -164,6 +172,25 @@ def policy_sources_problems(sources: object) -> list[str]:
     return problems
 
 
+def is_base64(data: object) -> bool:
+    try:
+        base64.b64decode(data, validate=True)  # type: ignore[arg-type]
+    except (binascii.Error, TypeError, ValueError):
+        return False
+    return isinstance(data, str)
+
+
+def files_problems(files: object) -> list[str]:
+    """`state.files` / `end_state.files`: absolute path -> base64 of the bytes."""
+    if not isinstance(files, dict):
+        return ["files is not an object"]
+    return [
+        f"file {path!r}: not an absolute path with base64 data"
+        for path, data in files.items()
+        if not FILE_PATH.fullmatch(path) or not is_base64(data)
+    ]
+
+
 def kind_data_problem(kind: object, data: object) -> str | None:
     """Why `data` is not what the engine writes for `kind`, or None."""
     if kind not in KIND_DATA:
@@ -178,6 +205,15 @@ def kind_data_problem(kind: object, data: object) -> str | None:
 
 
 def expect_problem(op: str, expect: object) -> str | None:
+    if op == "replace_file":
+        ok = expect == {"present": False} or (
+            isinstance(expect, dict)
+            and set(expect) == {"present", "sha256"}
+            and expect["present"] is True
+            and isinstance(expect["sha256"], str)
+            and SHA256.fullmatch(expect["sha256"])
+        )
+        return None if ok else f"bad file expect {expect!r}"
     if op == "set_rule":
         ok = (
             isinstance(expect, dict)
@@ -207,6 +243,14 @@ def change_problem(change: object) -> str | None:
     op = change["op"]
     if set(change) != CHANGE_FIELDS[op]:
         return f"fields {sorted(change)} are not {sorted(CHANGE_FIELDS[op])}"
+    if op == "replace_file":
+        path = change["path"]
+        expanded = re.sub(r"(?i)%(systemroot|windir)%", "C:\\\\Windows", str(path))
+        if not FILE_PATH.fullmatch(expanded.replace("/", "\\")):
+            return f"not an absolute file path: {path!r}"
+        if not is_base64(change["data"]):
+            return "data is not base64"
+        return expect_problem(op, change["expect"])
     if not isinstance(change["name"], str):
         return "name is not a string"
     if op == "set_rule":
@@ -228,6 +272,7 @@ def test_contract_tables_are_found():
         "bad_request",
         "access_denied",
         "precondition",
+        "file_locked",
         "write_failed",
         "rollback_failed",
         "query_failed",
@@ -260,6 +305,7 @@ def test_case_file_structure(path):
     assert STATE_KEYS <= set(case["state"]) <= STATE_KEYS | OPTIONAL_STATE_KEYS
     if "policy_sources" in case["state"]:
         assert policy_sources_problems(case["state"]["policy_sources"]) == []
+    assert files_problems(case["state"].get("files", {})) == []
     assert registry_problems(case["state"]["registry"]) == []
     assert rule_problems(case["state"]["firewall_rules"]) == []
     assert set(case["state"]["facts"]) <= FACT_KEYS
@@ -267,8 +313,13 @@ def test_case_file_structure(path):
         isinstance(k, str) and isinstance(v, str) for k, v in case["state"]["accounts"].items()
     )
     if "end_state" in case:
-        assert set(case["end_state"]) and set(case["end_state"]) <= {"registry", "firewall_rules"}
+        assert set(case["end_state"]) and set(case["end_state"]) <= {
+            "registry",
+            "firewall_rules",
+            "files",
+        }
         assert registry_problems(case["end_state"].get("registry", {})) == []
+        assert files_problems(case["end_state"].get("files", {})) == []
         assert rule_problems(case["end_state"].get("firewall_rules", [])) == []
 
 
@@ -283,6 +334,13 @@ def test_case_faults_are_known_and_well_formed(path):
         assert isinstance(k, int) and not isinstance(k, bool) and k >= 0
     for flag in ("firewall_unavailable", "lsa_unavailable"):
         assert faults.get(flag, True) is True, "a fault flag is listed only when true"
+    file_faults = faults.get("files", {})
+    assert set(file_faults) <= {"locked", "torn_write"}, file_faults
+    assert "files" not in faults or file_faults, "a file fault is listed only when given"
+    for path, count in file_faults.get("locked", {}).items():
+        assert FILE_PATH.fullmatch(path) and (count is None or count >= 1), (path, count)
+    for path, keep in file_faults.get("torn_write", {}).items():
+        assert FILE_PATH.fullmatch(path) and isinstance(keep, int) and keep >= 0, (path, keep)
     for external in faults.get("change_before_apply", []) + faults.get(
         "change_before_rollback", []
     ):
@@ -300,7 +358,9 @@ def test_case_response_is_consistent_with_the_request(path):
     request, response = case["request"], case["response"]
     assert isinstance(request.get("action"), str)
     if request["action"] == "read" and response.get("error") != "bad_request":
-        assert set(request) == READ_FIELDS, "a read request carries every field"
+        assert READ_FIELDS <= set(request) <= READ_FIELDS | OPTIONAL_READ_FIELDS, (
+            "a read request carries every field"
+        )
     error = response.get("error")
     if response.get("failed"):
         assert error in contract_error_kinds(), error
@@ -315,7 +375,14 @@ def test_case_response_is_consistent_with_the_request(path):
         assert response.get("conflicts"), "a precondition example lists its conflicts"
     if error == "write_failed":
         assert response.get("rolled_back") is True
-        assert "end_state" not in case, "after a rollback the host must be unchanged"
+        # After a rollback the host is unchanged, but for the <name>.bak a restore by
+        # File.Replace leaves (the file the restore replaced).
+        end = case.get("end_state", {})
+        assert set(end) <= {"files"}, "after a rollback the host must be unchanged"
+        before = case["state"].get("files", {})
+        after = end.get("files", before)
+        differing = {p for p in set(before) | set(after) if before.get(p) != after.get(p)}
+        assert all(p.endswith(".bak") for p in differing), differing
 
 
 def test_examples_cover_the_contract():
@@ -353,6 +420,18 @@ def test_examples_cover_the_contract():
         and c["request"].get("policy_sources") is True
         for c in reads
     )
+    # Files: a read of a present and of a missing file, a lock, a torn write, and every expect.
+    read_files = [f for c in reads for f in c["response"].get("files", [])]
+    assert {True, False} <= {f["exists"] for f in read_files}
+    assert {"locked", "torn_write"} <= {k for c in cases for k in c["faults"].get("files", {})}
+    expects = [
+        ch["expect"]
+        for c in cases
+        if c["request"]["action"] == "apply"
+        for ch in c["request"]["changes"]
+        if isinstance(ch, dict) and ch.get("op") == "replace_file"
+    ]
+    assert {False, True} <= {e.get("present") for e in expects if isinstance(e, dict)}
 
 
 def test_en_dash_is_stored_raw_in_utf8():

@@ -40,6 +40,8 @@ def load_case(path: Path) -> dict:
 
 def host_from_case(case: dict) -> HostState:
     given = case.get("state") or {}
+    faults = dict(case.get("faults") or {})
+    file_faults = faults.pop("files", None)  # the file store's own faults
     default_facts = profiles.build("fresh", 0, "LAB001").facts
     return HostState.from_json(
         {
@@ -49,7 +51,8 @@ def host_from_case(case: dict) -> HostState:
             "accounts": given.get("accounts") or {},
             "registry": given.get("registry") or {},
             "firewall_rules": given.get("firewall_rules") or [],
-            "faults": case.get("faults") or {},
+            "faults": faults,
+            "files": {"files": given.get("files") or {}, "faults": file_faults},
             "gpo_values": (given.get("policy_sources") or {}).get("values") or [],
             # RSoP logging is on by default on every host: omitted means an empty RSoP.
             "rsop_available": (given.get("policy_sources") or {}).get("available", True),
@@ -69,6 +72,11 @@ def registry_view(registry: Registry) -> dict:
 
 def rules_view(rules: list) -> list:
     return [FirewallRule.from_json(rule).to_json() for rule in rules]
+
+
+def files_view(files: dict) -> dict:
+    """Every file the host holds: folded path -> base64 of its bytes."""
+    return {path.casefold(): data for path, data in files.items()}
 
 
 def unordered(key: str, value: object) -> object:
@@ -93,6 +101,7 @@ def test_lab_engine_passes_contract_example(case_file):
     case = load_case(case_file)
     host = host_from_case(case)
     initial = registry_view(host.registry)
+    initial_files = files_view(host.files.to_json()["files"])
     check_mode = bool(case.get("check_mode", False))
 
     result = run_engine(host, encode_request(case["request"]), check_mode)
@@ -120,5 +129,19 @@ def test_lab_engine_passes_contract_example(case_file):
         assert [rule.to_json() for rule in host.firewall_rules] == expected_rules, case[
             "description"
         ]
+    expected_files = files_view(end_state["files"]) if "files" in end_state else initial_files
+    assert files_view(host.files.to_json()["files"]) == expected_files, case["description"]
     if check_mode or case["request"].get("action") == "read":
         assert host.registry.writes == 0 and host.firewall_writes == 0, case["description"]
+        assert host.files.writes == 0, case["description"]
+
+
+@pytest.mark.parametrize("files", [None, []])
+def test_a_read_that_asks_for_no_file_has_no_files_key(files):
+    # The one optional field: a response that a controller without files expects.
+    request = {"action": "read", "keys": [], "accounts": [], "firewall_rules": []}
+    request["policy_sources"] = False
+    if files is not None:
+        request["files"] = files
+    result = run_engine(host_from_case({"request": request}), encode_request(request), False)
+    assert "failed" not in result and "files" not in result, result

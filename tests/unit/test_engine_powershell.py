@@ -5,9 +5,10 @@ what a first run on Windows would otherwise reveal: syntax, the module shape wit
 Ansible.Basic (one option, one JSON result), agreement with its documentation and with
 docs/engine-contract.md, names that are used but never defined, writes that could happen in
 check mode, and the facts of Windows the engine must respect (64-bit registry view, ordinal
-comparison, one firewall query, no WMI facts query, no ConvertFrom-Json). Every check returns
-a list of problems so that the tests can also prove, on broken copies of the script, that it
-fails.
+comparison, one firewall query, no WMI facts query, no ConvertFrom-Json, files replaced only
+through a verified temporary file and File.Replace, a lock detected by its HResult). Every
+check returns a list of problems so that the tests can also prove, on broken copies of the
+script, that it fails.
 """
 
 import re
@@ -53,11 +54,24 @@ FORBIDDEN_CMDLETS = {
     "netsh",
     # PowerShell 7 turns ISO-8601 strings into DateTime: the engine parses JSON itself.
     "convertfrom-json",
+    # Provider cmdlets that write or truncate a file in place; files go through Write-File.
+    "set-content",
+    "add-content",
+    "clear-content",
+    "out-file",
+    "copy-item",
+    "move-item",
+    "rename-item",
 }
+# .NET file members that create, change or remove a file (called as [System.IO.File]::X).
+FILE_WRITE_MEMBERS = {"writeallbytes", "writealltext", "writealllines", "appendalltext",
+                      "create", "openwrite", "replace", "move", "delete", "copy",
+                      "createdirectory"}  # fmt: skip
+MAX_LINES = 300
 WRITE_MEMBERS = {"setvalue", "deletevalue", "createsubkey", "deletesubkey"}
 WRITE_CMDLETS = {"set-netfirewallrule"}
 # The only functions that may write; Invoke-Apply calls them after its check-mode return.
-PHASE_TWO = {"write-state", "undo-writes"}
+PHASE_TWO = {"write-state", "undo-writes", "write-file"}
 CHECK_MODE_RETURN = "if ($complex_args['_ansible_check_mode'] -eq $true) { return }"
 # $complex_args is the module arguments the Ansible module wrapper sets (global scope).
 AUTOMATIC_VARIABLES = {"$_", "$true", "$false", "$null", "$psversiontable", "$complex_args"}
@@ -287,12 +301,17 @@ def contract_error_kinds() -> list[str]:
 
 
 def error_kind_problems(script: Script) -> list[str]:
+    # A kind is a quoted word in Stop-Engine's first argument or in the assignment of
+    # $Result['error'] (index quotes such as ['engine_error'] are not kinds).
+    quoted = re.compile(r"(?<!\[)'(\w+)'(?!\])")
     raised = {
-        text(args[0]).strip("'")
+        kind
         for name, args, _unused, _unused2 in script.commands()
         if name == "stop-engine" and args
+        for kind in quoted.findall(text(args[0]))
     }
-    raised |= set(re.findall(r"\$Result\['error'\] = '(\w+)'", script.source))
+    for assigned in re.findall(r"\$Result\['error'\] = ([^\n]*)", script.source):
+        raised |= set(quoted.findall(assigned))
     kinds = set(contract_error_kinds())
     problems = [f"error kind never raised: {k}" for k in sorted(kinds - raised)]
     problems += [f"error kind not in the contract: {k}" for k in sorted(raised - kinds)]
@@ -385,18 +404,32 @@ def collection_return_problems(script: Script) -> list[str]:
     return problems
 
 
+def file_writes(script: Script) -> list[tuple[str, list[Node], Node]]:
+    """[System.IO.File]::X / [System.IO.Directory]::X calls that create, change or remove."""
+    return [
+        (member, args, node)
+        for member, args, node in script.invocations()
+        if member in FILE_WRITE_MEMBERS
+        and text(node).startswith(("[System.IO.File]::", "[System.IO.Directory]::"))
+    ]
+
+
 def check_mode_problems(script: Script) -> list[str]:
     """Only phase-2 functions write, and Invoke-Apply reaches them after its check-mode return."""
     problems = []
-    direct = {
-        script.function_of(node)
-        for member, _unused, node in script.invocations()
-        if member in WRITE_MEMBERS
-    } | {
-        script.function_of(node)
-        for name, _unused, _unused2, node in script.commands()
-        if name in WRITE_CMDLETS
-    }
+    direct = (
+        {
+            script.function_of(node)
+            for member, _unused, node in script.invocations()
+            if member in WRITE_MEMBERS
+        }
+        | {script.function_of(node) for _member, _unused, node in file_writes(script)}
+        | {
+            script.function_of(node)
+            for name, _unused, _unused2, node in script.commands()
+            if name in WRITE_CMDLETS
+        }
+    )
     if None in direct:
         problems.append("the top level writes directly")
     problems += [
@@ -431,17 +464,27 @@ def registry_call_problems(script: Script) -> list[str]:
     return problems
 
 
+STATE_FIELDS = ("present", "kind", "data", "enabled", "profile", "group", "sha256")
+ORDINAL_JSON_COMPARE = (
+    "[string]::Equals((ConvertTo-Json -InputObject $Actual[$field] -Compress), "
+    "(ConvertTo-Json -InputObject $Wanted[$field] -Compress), [System.StringComparison]::Ordinal)"
+)
+
+
 def comparison_problems(script: Script) -> list[str]:
     """Compare-and-swap is ordinal: -eq/-ceq compare strings by culture (NULs and soft
-    hyphens ignored on .NET 5+). Case-sensitive operators only against a literal token."""
+    hyphens ignored on .NET 5+). Test-State compares every state field's JSON text with
+    String.Equals(..., Ordinal); case-sensitive operators only against a literal token."""
     problems = []
-    same = script.functions.get("test-same")
-    if (
-        same is None
-        or "[string]::Equals([string]$A, [string]$B, [System.StringComparison]::Ordinal)"
-        not in text(same)
-    ):
-        problems.append("Test-Same must compare strings with String.Equals(..., Ordinal)")
+    same = script.functions.get("test-state")
+    if same is None or ORDINAL_JSON_COMPARE not in text(same):
+        problems.append(
+            "Test-State must compare each field's JSON with String.Equals(..., Ordinal)"
+        )
+    listed = re.search(r"foreach \(\$field in ([^)]*)\)", text(same)) if same else None
+    fields = re.findall(r"'(\w+)'", listed.group(1)) if listed else []
+    if tuple(fields) != STATE_FIELDS:
+        problems.append(f"Test-State must compare the fields {STATE_FIELDS}, compares {fields}")
     for node in walk(script.root):
         if node.type != "comparison_expression" or len(node.children) != 3:
             continue
@@ -471,6 +514,66 @@ def firewall_query_problems(script: Script) -> list[str]:
     return problems
 
 
+def file_problems(script: Script) -> list[str]:
+    """The file primitives: read with FileShare.None, SHA-256, a lock told by its HResult, and
+    a target changed only by File.Replace / File.Move of a verified temporary file beside it
+    after a last compare-and-swap (or deleted by the undo of its creation)."""
+    problems = []
+    missing = {"get-filepath", "get-filestate", "write-file", "assert-notlocked"} - set(
+        script.functions
+    )
+    if missing:
+        return [f"file primitives missing: {sorted(missing)}"]
+    if not re.search(
+        r"\n    replace_file = @\{ op = 'string'; path = 'string'; data = 'string'; expect = 'object' \}",
+        script.source,
+    ):
+        problems.append("the request shape of replace_file is not op, path, data, expect")
+    state = text(script.functions["get-filestate"])
+    if "[System.IO.File]::Open($Path, 'Open', 'Read', 'None')" not in state:
+        problems.append("Get-FileState must open the file for reading with FileShare.None")
+    if "[System.Security.Cryptography.SHA256]::Create().ComputeHash(" not in script.source:
+        problems.append("file hashes must be SHA-256 ([System.Security.Cryptography.SHA256])")
+    if "($Exception.HResult -band 0xFFFF) -in 32, 33" not in text(
+        script.functions["assert-notlocked"]
+    ):
+        problems.append("a lock is ERROR_SHARING_VIOLATION (32) or ERROR_LOCK_VIOLATION (33)")
+    write = text(script.functions["write-file"])
+    steps = [
+        '$temp = "$Path.winra-tmp"',
+        "[System.IO.File]::WriteAllBytes($temp, $Bytes)",
+        "Test-State (Get-FileState $temp) @{ present = $true; sha256 = (Get-Digest $Bytes) }",
+        "Test-State (Get-FileState $Path) $Now",
+        '[System.IO.File]::Replace($temp, $Path, "$Path.bak")',
+    ]
+    positions = [write.find(step) for step in steps]
+    if -1 in positions or positions != sorted(positions):
+        problems.append(
+            "Write-File must write a temporary file beside the target, read it back, "
+            "compare-and-swap, then File.Replace keeping .bak, in that order"
+        )
+    for member, args, node in file_writes(script):
+        target = text(args[0]) if args else ""
+        where = script.function_of(node)
+        line = node.start_point[0] + 1
+        final_step = member in ("replace", "move") and where == "write-file" and target == "$temp"
+        undo_create = member == "delete" and where == "write-state" and target == "$Change.Path"
+        folder = member == "createdirectory" and where == "write-file"
+        if target != "$temp" and not final_step and not undo_create and not folder:
+            problems.append(
+                f"line {line}: [System.IO.File]::{member} on {target}: only the temporary file is written"
+            )
+        if member in ("writeallbytes", "delete") and where == "write-file" and target != "$temp":
+            problems.append(f"line {line}: Write-File changes {target} in place")
+    return problems
+
+
+def length_problems(script: Script) -> list[str]:
+    # One small engine: decisions, decoding and sorting live on the controller.
+    count = len(script.source.splitlines())
+    return [f"{count} lines; at most {MAX_LINES}"] if count > MAX_LINES else []
+
+
 def dictionary_call_problems(script: Script) -> list[str]:
     """Request objects are Dictionary[string, object] (no public Contains): use ContainsKey."""
     return [
@@ -494,6 +597,8 @@ CHECKS = [
     registry_call_problems,
     comparison_problems,
     firewall_query_problems,
+    file_problems,
+    length_problems,
 ]
 
 
@@ -519,8 +624,7 @@ def test_documentation_lists_the_one_option():
 
 
 def test_script_is_short():
-    # One small engine: decisions, decoding and sorting live on the controller.
-    assert len(SCRIPT.read_text(encoding="utf-8").splitlines()) <= 300
+    assert length_problems(Script(SCRIPT.read_text(encoding="utf-8"))) == []
 
 
 def test_constants_match_the_contract(script):
@@ -605,13 +709,15 @@ MUTATIONS = {
     check_mode_problems: (CHECK_MODE_RETURN, "if ($false) { return }"),
     registry_call_problems: ("'DoNotExpandEnvironmentNames')", "'None')"),
     comparison_problems: (
-        "[string]::Equals([string]$A, [string]$B, [System.StringComparison]::Ordinal)",
-        "[string]$A -ceq [string]$B",
+        ORDINAL_JSON_COMPARE,
+        "((ConvertTo-Json -InputObject $Actual[$field]) -ceq (ConvertTo-Json -InputObject $Wanted[$field]))",
     ),
     firewall_query_problems: (
         "-ErrorAction SilentlyContinue -ErrorVariable failures",
         "-ErrorAction SilentlyContinue",
     ),
+    file_problems: ("'Open', 'Read', 'None')", "'Open', 'Read', 'ReadWrite')"),
+    length_problems: ("exit $exitCode\n", "exit $exitCode\n# one line too many\n"),
 }
 
 
@@ -663,3 +769,63 @@ def test_a_wmi_facts_query_is_reported(script):
         )
     )
     assert any("WMI query outside RSoP" in p for p in forbidden_problems(broken))
+
+
+# ----- each part of the file checks can fail -------------------------------------------------
+
+
+FILE_MUTATIONS = {
+    "truncates the target in place": (
+        "[System.IO.File]::WriteAllBytes($temp, $Bytes)",
+        "[System.IO.File]::WriteAllBytes($Path, $Bytes)",
+    ),
+    "replaces without a backup": (
+        '[System.IO.File]::Replace($temp, $Path, "$Path.bak")',
+        "[System.IO.File]::Copy($temp, $Path, $true)",
+    ),
+    "skips the read-back": (
+        "if (-not (Test-State (Get-FileState $temp) @{ present = $true; sha256 = (Get-Digest $Bytes) }))",
+        "if ($false)",
+    ),
+    "compares before writing the temporary file": (
+        "        [System.IO.File]::WriteAllBytes($temp, $Bytes)\n",
+        "",
+    ),
+    "hashes with MD5": (
+        "[System.Security.Cryptography.SHA256]::Create()",
+        "[System.Security.Cryptography.MD5]::Create()",
+    ),
+    "misses the lock violation": ("-in 32, 33)", "-in 32)"),
+    "drops the file state from the comparison": ("'group', 'sha256')", "'group')"),
+}
+
+
+@pytest.mark.parametrize("mutation", FILE_MUTATIONS, ids=list(FILE_MUTATIONS))
+def test_file_checks_fail_on_a_broken_copy(script, mutation):
+    old, new = FILE_MUTATIONS[mutation]
+    assert old in script.source, f"mutation target for {mutation!r} moved"
+    broken = Script(script.source.replace(old, new, 1))
+    assert file_problems(broken) + comparison_problems(broken) != []
+
+
+@pytest.mark.parametrize("cmdlet", ["Set-Content", "Remove-Item", "Out-File"])
+def test_a_provider_write_of_a_file_is_reported(script, cmdlet):
+    broken = Script(
+        script.source.replace(
+            '    $temp = "$Path.winra-tmp"\n',
+            f'    $temp = "$Path.winra-tmp"\n    {cmdlet} -LiteralPath $Path -Value $Bytes\n',
+            1,
+        )
+    )
+    assert any(cmdlet.lower() in p for p in forbidden_problems(broken) + command_problems(broken))
+
+
+def test_a_file_write_before_the_check_mode_return_is_reported(script):
+    broken = Script(
+        script.source.replace(
+            "function Get-FileState([string]$Path) {",
+            "function Get-FileState([string]$Path) {\n    [System.IO.File]::Delete($Path)",
+            1,
+        )
+    )
+    assert any("get-filestate can write" in p for p in check_mode_problems(broken))

@@ -14,8 +14,10 @@ import base64
 import binascii
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from winra_lab.windows import engine_files
+from winra_lab.windows.files import FileLocked, FileStoreError, normalise, sha256
 from winra_lab.windows.firewall import FirewallRule
 from winra_lab.windows.hoststate import HostState
 from winra_lab.windows.registry import (
@@ -52,7 +54,7 @@ _TYPE_NUMBER = {"REG_SZ": 1, "REG_EXPAND_SZ": 2, "REG_BINARY": 3, "REG_DWORD": 4
 _PROFILE = re.compile(r"Any|(Domain|Private|Public)(, (Private|Public))*")
 _SHAPES = {
     "read": {"action": "string", "keys": "strings", "accounts": "strings",
-             "firewall_rules": "strings", "policy_sources": "bool"},
+             "firewall_rules": "strings", "policy_sources": "bool", "files": "strings"},
     "apply": {"action": "string", "changes": "objects"},
     "set_value": {"op": "string", "path": "string", "name": "string", "kind": "string",
                   "data": "data", "expect": "object"},
@@ -63,7 +65,9 @@ _SHAPES = {
     "value": {"present": "bool", "kind": "string", "data": "data"},
     "rule": {"present": "bool", "enabled": "string", "profile": "string", "group": "string"},
 }  # fmt: skip
-_STATE_FIELDS = ("present", "kind", "data", "enabled", "profile", "group")
+_STATE_FIELDS = ("present", "kind", "data", "enabled", "profile", "group", "sha256")
+# Nothing was changed and reading, deciding and applying again may succeed.
+_RETRYABLE = ("file_locked", "precondition", "write_failed")
 # The policy key whose RSoPLogging = 0 turns Resultant Set of Policy logging off.
 RSOP_LOGGING_KEY = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\System"
 
@@ -105,6 +109,7 @@ def run_engine(state: HostState, args: dict, check_mode: bool) -> dict:
             raise _bad(f"Invalid action {action!r}: expected read or apply")
     except EngineError as error:
         result.update(failed=True, msg=error.msg, error=error.kind)
+        result["retryable"] = error.kind in _RETRYABLE
     return result
 
 
@@ -232,12 +237,15 @@ def _rules(state: HostState, names: list[str], store: str) -> list[FirewallRule]
 
 
 def _read(state: HostState, request: object) -> dict:
+    if isinstance(request, dict) and "files" not in request:
+        request = {**request, "files": []}  # the one optional field
     _check_shape(request, "read", "read request")
     paths = [_subkey(path, "keys") for path in request["keys"]]  # type: ignore[index]
+    files = [_file_path(path, "files") for path in request["files"]]  # type: ignore[index]
     keys = [_read_key(state, path) for path in paths]
     accounts = request["accounts"]  # type: ignore[index]
     names = request["firewall_rules"]  # type: ignore[index]
-    return {
+    result = {
         "keys": keys,
         "accounts": _accounts(state, accounts) if accounts else [],
         "firewall_rules": [_rule_row(r) for r in _rules(state, names, "ActiveStore")]
@@ -247,6 +255,26 @@ def _read(state: HostState, request: object) -> dict:
         if request["policy_sources"] and paths  # type: ignore[index]
         else {"available": False, "reason": "not requested", "settings": []},
     }
+    if files:  # a read that asks for no file has no `files`
+        result["files"] = [
+            engine_files.describe(asked, _file_bytes(state, path))  # the path echoed as asked
+            for asked, path in zip(request["files"], files, strict=True)  # type: ignore[index]
+        ]
+    return result
+
+
+def _file_path(path: object, where: str) -> str:
+    try:
+        return normalise(path)  # type: ignore[arg-type]
+    except FileStoreError as error:
+        raise _bad(f"Invalid {where}: {error}") from None
+
+
+def _file_bytes(state: HostState, path: str) -> bytes | None:
+    try:
+        return state.files.read(path)
+    except FileLocked as error:
+        raise EngineError("file_locked", f"Failed to access file '{path}': {error}") from None
 
 
 def _denied(path: str) -> EngineError:
@@ -326,11 +354,19 @@ class _Change:
     path: str | None
     target: dict
     expect: dict
+    blobs: dict = field(default_factory=dict)  # a file's bytes by SHA-256, as read or sent
 
 
 def _parse_change(raw: object, index: int) -> _Change:
     where = f"change {index}"
     op = raw.get("op") if isinstance(raw, dict) else None
+    if op == "replace_file":
+        try:
+            path, data, expect = engine_files._validated(raw)
+        except engine_files.FileContractError as error:
+            raise _bad(f"Invalid {where}: {error}") from None
+        digest = sha256(data)
+        return _Change(op, path, path, {"present": True, "sha256": digest}, expect, {digest: data})
     if op not in ("set_value", "delete_value", "set_rule"):
         raise _bad(f"Invalid {where}: unknown op {op!r}")
     _check_shape(raw, op, where)
@@ -367,6 +403,12 @@ def _parse_change(raw: object, index: int) -> _Change:
 
 
 def _state_of(state: HostState, change: _Change) -> dict:
+    if change.op == "replace_file":
+        data = _file_bytes(state, change.path)  # type: ignore[arg-type]
+        if data is None:
+            return {"present": False}
+        change.blobs[sha256(data)] = data
+        return {"present": True, "sha256": sha256(data)}
     if change.op == "set_rule":
         found = _rules(state, [change.name], "PersistentStore")
         if not found:
@@ -427,8 +469,14 @@ def _write_all(state: HostState, changes: list[_Change], result: dict) -> None:
                 raise _InjectedFailure(f"write refused by the lab fault fail_write_after={limit}")
             _write(state, change, change.target, created)
             done.append(change)
-        except (RegistryError, _InjectedFailure) as error:
+        except (
+            RegistryError,
+            _InjectedFailure,
+            EngineError,
+            engine_files.FileContractError,
+        ) as error:
             what = f"Failed to apply change {len(done)} ({change.op} '{change.name}'): {error}"
+            kind = getattr(error, "kind", None)
             problems = _undo(state, done, created)
             result.update(
                 changed=bool(problems),
@@ -437,7 +485,8 @@ def _write_all(state: HostState, changes: list[_Change], result: dict) -> None:
             )
             if not problems:
                 raise EngineError(
-                    "write_failed", f"{what}; every earlier change was rolled back"
+                    kind if kind in ("file_locked", "precondition") else "write_failed",
+                    f"{what}; every earlier change was rolled back",
                 ) from None
             raise EngineError(
                 "rollback_failed", f"{what}; the host may be partly changed: {'; '.join(problems)}"
@@ -446,7 +495,15 @@ def _write_all(state: HostState, changes: list[_Change], result: dict) -> None:
 
 
 def _write(state: HostState, change: _Change, wanted: dict, created: list[str]) -> None:
-    if change.op == "set_rule":
+    if change.op == "replace_file":
+        # Forward from expect to target, or (rollback) back from target to expect.
+        now = change.expect if wanted is change.target else change.target
+        if wanted["present"]:
+            data = change.blobs[wanted["sha256"]]
+            engine_files._replace(state.files, change.path, data, now)  # type: ignore[arg-type]
+        else:
+            state.files.delete(change.path)  # type: ignore[arg-type]
+    elif change.op == "set_rule":
         rule = _rules(state, [change.name], "PersistentStore")
         if not rule:
             raise RegistryError(f"No MSFT_NetFirewallRule objects found with Name '{change.name}'")
@@ -477,7 +534,12 @@ def _undo(state: HostState, done: list[_Change], created: list[str]) -> list[str
                 )
                 continue
             _write(state, change, change.expect, [])
-        except (RegistryError, EngineError) as error:
+        except (
+            RegistryError,
+            EngineError,
+            FileStoreError,
+            engine_files.FileContractError,
+        ) as error:
             problems.append(f"restoring {where} failed: {error}")
     for path in reversed(created):  # deepest first; only while empty
         if not state.registry.values(path) and not state.registry.subkeys(path):

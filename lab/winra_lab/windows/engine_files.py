@@ -1,4 +1,4 @@
-"""The engine's file primitives, lab side (docs/engine-contract-files.md).
+"""The engine's file primitives, lab side (docs/engine-contract.md, section "Files").
 
 `read` with `files: [path, ...]` returns each file's bytes and SHA-256; `apply` with
 `replace_file` changes replaces a file by compare-and-swap: the whole request is checked
