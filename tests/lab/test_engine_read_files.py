@@ -6,35 +6,44 @@ from __future__ import annotations
 import pytest
 
 from winra_lab.windows import profiles
-from winra_lab.windows.engine import run_engine
+from winra_lab.windows.engine import encode_request, run_engine
 from winra_lab.windows.files import FileFaults
 
 MSRA = "%SystemRoot%\\System32\\msra.exe"
 
 
+def read(state, files=None) -> dict:
+    """A contract-2 read of no key; `files` is the one optional field."""
+    request = {"action": "read", "keys": [], "accounts": [], "firewall_rules": [],
+               "policy_sources": False}  # fmt: skip
+    if files is not None:
+        request["files"] = files
+    return run_engine(state, encode_request(request), False)
+
+
 @pytest.mark.parametrize("profile", sorted(profiles.PROFILES))
 def test_msra_exists_except_on_a_server_without_remote_assistance(profile):
     state = profiles.build(profile, 1, "H1")
-    result = run_engine(state, {"action": "read", "keys": [], "files": [MSRA]}, False)
+    result = read(state, [MSRA])
     assert "failed" not in result, result
     [msra] = result["files"]
-    assert msra["path"] == "C:\\Windows\\System32\\msra.exe"
+    assert msra["path"] == MSRA  # echoed as requested
     assert msra["exists"] is (profile != "server-no-ra")
 
 
 def test_a_read_without_files_has_no_files_key():
-    result = run_engine(profiles.build("fresh", 1, "H1"), {"action": "read", "keys": []}, False)
+    result = read(profiles.build("fresh", 1, "H1"))
     assert "files" not in result and "failed" not in result
 
 
 def test_a_bad_file_path_is_a_bad_request():
     state = profiles.build("fresh", 1, "H1")
-    result = run_engine(state, {"action": "read", "keys": [], "files": ["msra.exe"]}, False)
+    result = read(state, ["msra.exe"])
     assert result["failed"] is True and result["error"] == "bad_request"
 
 
 def test_a_locked_file_fails_the_read():
     state = profiles.build("fresh", 1, "H1")
     state.files.faults = FileFaults.from_json({"locked": {"C:\\Windows\\System32\\msra.exe": 1}})
-    result = run_engine(state, {"action": "read", "keys": [], "files": [MSRA]}, False)
+    result = read(state, [MSRA])
     assert result["failed"] is True and result["error"] == "file_locked"
