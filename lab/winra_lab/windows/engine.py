@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from winra_lab.windows import engine_files
 from winra_lab.windows.firewall import PROFILE_ORDER, RA_GROUP, missing_rule_json, sort_profiles
 from winra_lab.windows.hoststate import HostState
 from winra_lab.windows.registry import (
@@ -41,6 +42,8 @@ class EngineError(Exception):
 
 def run_engine(state: HostState, args: dict, check_mode: bool) -> dict:
     """Run one `win_ra_state` invocation against `state`; return the module result."""
+    if engine_files.wants_files(args):  # docs/engine-contract-files.md
+        return engine_files.run_with_files(state, args, check_mode, run_engine)
     try:
         args = _argument_spec(args)
     except _SpecFailure as failure:

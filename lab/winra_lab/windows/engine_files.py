@@ -256,3 +256,75 @@ def _expect(path: str, expect) -> dict:
         f"replace_file expect for '{path}' must be {{present: false}} or"
         f" {{present: true, sha256: <64 lowercase hex>}}, got {expect!r}",
     )
+
+
+# ----- the engine's hook: files and registry changes in one request ---------------------------
+
+
+def wants_files(args: dict) -> bool:
+    """True when a `win_ra_state` request reads files or holds `replace_file` changes."""
+    changes = args.get("changes")
+    return "files" in args or (
+        isinstance(changes, list)
+        and any(isinstance(c, dict) and c.get("op") == "replace_file" for c in changes)
+    )
+
+
+def run_with_files(state, args: dict, check_mode: bool, run_engine) -> dict:
+    """One engine request that also reads or replaces files.
+
+    `run_engine(state, args, check_mode)` is the engine without files; this calls it with
+    the file parts taken out. `read`: the registry part first, then `files`. `apply`: both
+    kinds are checked first (nothing written on any mismatch), then the files are replaced
+    (Registry.pol before gpt.ini, as the controller orders them), then the registry is
+    written; a registry failure puts the files back, so the request lands whole or not at all.
+    Files go first because a crash between the two leaves a file that the next refresh
+    applies, never live values that the next refresh takes back.
+    """
+    rest = {k: v for k, v in args.items() if k != "files"}
+    if args.get("action") == "read":
+        result = run_engine(state, rest, check_mode)
+        if result.get("failed"):
+            return {**result, "files": []}
+        try:
+            return {**result, "files": read_files(state.files, args.get("files") or [])}
+        except FileContractError as exc:
+            return {**result, **exc.result(), "files": []}
+    changes = args.get("changes") if isinstance(args.get("changes"), list) else []
+    file_changes = [c for c in changes if isinstance(c, dict) and c.get("op") == "replace_file"]
+    rest["changes"] = [c for c in changes if c not in file_changes]
+    try:
+        apply_file_changes(state.files, file_changes, check_mode=True)
+    except FileContractError as exc:
+        return exc.result()
+    checked = run_engine(state, rest, True)
+    if checked.get("failed") or check_mode:
+        return {**checked, "changed": bool(changes) and not checked.get("failed"), "files": []}
+    before = [(path, state.files.peek(path)) for path in _paths(file_changes)]
+    try:
+        written = apply_file_changes(state.files, file_changes)
+    except FileContractError as exc:
+        return exc.result()
+    result = run_engine(state, rest, False)
+    if result.get("failed"):
+        return _files_put_back(state.files, before, result)
+    applied = result.get("applied", 0) + written["applied"]
+    return {**result, "changed": True, "applied": applied, "files": written["files"]}
+
+
+def _paths(file_changes: list) -> list[str]:
+    return [normalise(change["path"]) for change in file_changes]
+
+
+def _files_put_back(store: FileStore, before: list, result: dict) -> dict:
+    """The registry part failed after the files were replaced: restore the files too."""
+    failure = FileContractError(result.get("error", "write_failed"), result.get("msg", ""))
+    _restore(store, before, failure)
+    merged = {**result, "files": []}
+    if failure.kind == "rollback_failed" and result.get("error") != "rollback_failed":
+        merged.update(error="rollback_failed", changed=True, rolled_back=False, msg=str(failure))
+    elif failure.kind == "rollback_failed":
+        merged["msg"] = str(failure)
+    else:
+        merged["msg"] = f"{merged.get('msg')}; the replaced file(s) were put back"
+    return merged
