@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils import (
+    _local_gpo_part as local_gpo,
+)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import (
     HostStateError,
     OptionError,
@@ -53,6 +56,10 @@ def _no_extra_keys(options, current) -> dict:
     return {}
 
 
+def _no_policy_records(options, current) -> list:
+    return []
+
+
 @dataclass(frozen=True)
 class EnginePart:
     """What one domain module declares; the loop does the rest.
@@ -63,6 +70,8 @@ class EnginePart:
     desired(options, current) -> (wants, warnings): raises HostStateError when the host
         cannot comply (checked before any write).
     render(options, current) -> dict: the extra result keys (`result_keys`), null on failure.
+    policy_records(options, current) -> list: what the part wants in the Local Group Policy
+        file (_local_gpo_part); empty with `policy_store: registry`.
     """
 
     argument_spec: dict
@@ -71,6 +80,7 @@ class EnginePart:
     desired: Callable
     render: Callable = _no_extra_keys
     result_keys: tuple = ()
+    policy_records: Callable = _no_policy_records
 
 
 @dataclass
@@ -93,11 +103,12 @@ class PartRun:
 def merged_read_request(requests: list) -> dict:
     """The union of the parts' read requests, first-seen order, repeats dropped (by the
     registry's name rule), so that one `read` serves every part."""
-    merged = {"keys": [], "accounts": [], "firewall_rules": []}
+    merged = {"keys": [], "accounts": [], "firewall_rules": [], "files": []}
     for kind, identity in (
         ("keys", path_key),
         ("accounts", name_key),
         ("firewall_rules", name_key),
+        ("files", str.casefold),
     ):
         seen = set()
         for request in requests:
@@ -105,6 +116,8 @@ def merged_read_request(requests: list) -> dict:
                 if identity(item) not in seen:
                     seen.add(identity(item))
                     merged[kind].append(item)
+    if not merged["files"]:
+        del merged["files"]  # the registry store: the request stays as it always was
     return merged
 
 
@@ -202,6 +215,13 @@ class EngineAction(ActionBase):
                 plans.append(make_plan(run.wants, current))
                 run.result.update(run.part.render(run.options, current))
             whole = combined_plan(plans)
+            files = local_gpo.plan_files(
+                {run.name: run.part.policy_records(run.options, current) for run in runs},
+                read,
+                local_gpo.live_values(current),
+                str((task_vars or {}).get("inventory_hostname", "")),
+            )
+            whole = local_gpo.join_file_plan(whole, files, runs)
         except HostStateError as err:
             return self._failed(result, runs, str(err))
 
@@ -211,7 +231,7 @@ class EngineAction(ActionBase):
             run.result["gpo_conflicts"] = conflicts(run.wants, read.get("policy_sources"))
             run.warnings += [conflict_warning(c) for c in run.result["gpo_conflicts"]]
             run.result["drift"] = plan.drift
-            run.result["changed"] = bool(plan.changes)
+            run.result["changed"] = bool(plan.changes) or local_gpo.part_changed(files, run)
             if self._task.diff:
                 run.result["diff"] = plan.diff
         result["changed"] = bool(whole.changes)

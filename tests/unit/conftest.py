@@ -29,11 +29,18 @@ class FakeEngine:
 
 @pytest.fixture
 def run_action():
-    """run_action(ActionModule, args, engine, check_mode=False, diff=False) -> result dict."""
+    """run_action(ActionModule, args, engine, check_mode=False, diff=False) -> result dict.
 
-    def _run(action_cls, args, engine, check_mode=False, diff=False):
+    `policy_store` (default "registry") is set on every part whose arguments do not name
+    one: most action tests are about the registry loop and its fake engine has no files;
+    the Local Group Policy store's tests pass policy_store="local_gpo" (or name it in args).
+    """
+
+    def _run(action_cls, args, engine, check_mode=False, diff=False, policy_store="registry"):
         task = MagicMock()
-        task.args = args
+        part = getattr(action_cls, "PART", None)
+        knows_store = part is None or "policy_store" in part.argument_spec
+        task.args = _with_store(args, policy_store) if knows_store else args
         task.check_mode = check_mode
         task.diff = diff
         task.async_val = 0
@@ -52,6 +59,18 @@ def run_action():
         return action.run(task_vars={})
 
     return _run
+
+
+def _with_store(args, store: str):
+    if not isinstance(args, dict):
+        return args
+    if "offer" in args or "firewall" in args:
+        return {
+            name: ({"policy_store": store, **value} if name in ("offer", "firewall")
+                   and isinstance(value, dict) else value)
+            for name, value in args.items()
+        }  # fmt: skip
+    return {"policy_store": store, **args}
 
 
 def read_result(
