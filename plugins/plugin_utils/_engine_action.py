@@ -272,7 +272,7 @@ class EngineAction(ActionBase):
             run.result.update(dict.fromkeys(run.part.result_keys))
             if not keep_drift:
                 run.result.update(drift=[], changed=False)
-        for key in ("error", "conflicts", "rolled_back"):
+        for key in ("error", "conflicts", "rolled_back", "retryable"):
             if engine_result and key in engine_result:
                 result[key] = engine_result[key]
         result.setdefault("changed", False)
