@@ -144,7 +144,7 @@ def test_a_live_value_changed_outside_policy_differs(run_action, fake_engine, ma
     pol = _preg.write(OFFER_RECORDS)
     live = {**LIVE_OK, TS: [("fAllowUnsolicited", "REG_DWORD", 0),
                            ("fAllowUnsolicitedFullControl", "REG_DWORD", 0)]}  # fmt: skip
-    result, engine = run_offer(run_action, fake_engine, with_files(make_read(live), pol),
+    result, _engine = run_offer(run_action, fake_engine, with_files(make_read(live), pol),
                                check_mode=True)  # fmt: skip
     rows = [r for r in result["local_policy"]["values"] if r["status"] == "differs"]
     assert [(r["name"], r["policy"]["data"], r["live"]["data"]) for r in rows] == [
