@@ -196,6 +196,7 @@ class EngineAction(ActionBase):
         read = self._engine(task_vars, request, result)
         if read.get("failed"):
             message = f"Failed to read the host state: {read.get('msg')}"
+            message += local_gpo.read_failure_hint(request, read)
             return self._failed(result, runs, message, read)
         if read.get("contract_version") != CONTRACT_VERSION:
             return self._failed(

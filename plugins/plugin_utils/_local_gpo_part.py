@@ -216,6 +216,17 @@ def part_changed(files: FilePlan, run) -> bool:
     return bool(files.changes) and bool(files.by_part.get(run.name, {}).get("changes"))
 
 
+def read_failure_hint(request: dict, read: dict) -> str:
+    """An engine without the file primitives refuses the `files` option: say what to do."""
+    msg = str(read.get("msg") or "")
+    if "files" in request and "Unsupported parameters" in msg and "files" in msg:
+        return (
+            "; policy_store local_gpo needs the engine's file primitives, which this engine"
+            " does not have: set policy_store to registry"
+        )
+    return ""
+
+
 def _files(read: dict, host: str) -> tuple:
     files = read.get("files")
     if not isinstance(files, list) or len(files) != len(FILES):

@@ -183,3 +183,11 @@ def test_the_composite_writes_one_registry_pol_for_both_parts(
         result["local_policy"]["changes"][: len(OFFER_RECORDS)]
         == result["offer"]["local_policy"]["changes"]
     )
+
+
+def test_an_engine_without_file_primitives_fails_saying_what_to_do(run_action, fake_engine):
+    refused = {"failed": True, "msg": "Unsupported parameters for (win_ra_state) module: files."}
+    engine = fake_engine(refused)
+    result = run_action(OfferAction, {"helpers": [DESK]}, engine, policy_store="local_gpo")
+    assert result["failed"] and engine.actions == ["read"]
+    assert "set policy_store to registry" in result["msg"]
