@@ -191,3 +191,41 @@ def test_an_engine_without_file_primitives_fails_saying_what_to_do(run_action, f
     result = run_action(OfferAction, {"helpers": [DESK]}, engine, policy_store="local_gpo")
     assert result["failed"] and engine.actions == ["read"]
     assert "set policy_store to registry" in result["msg"]
+
+
+FOREIGN_PORT = "3389:TCP:*:Enabled:Remote Desktop"
+
+
+def run_firewall(run_action, fake_engine, make_read, pol, **args):
+    from ansible_collections.winra.remote_assistance.plugins.action.win_ra_firewall import (
+        ActionModule as FirewallAction,
+    )
+
+    engine = fake_engine(with_files(make_read(), pol), {"changed": True, "contract_version": 1})
+    args = {"preset": "legacy", "profiles": ["domain"], **args}
+    result = run_action(FirewallAction, args, engine, policy_store="local_gpo")
+    files, _values = applied_files(engine)
+    return result, _preg.parse(base64.b64decode(files[0]["data"])).records if files else None
+
+
+@pytest.mark.parametrize("exclusive", [False, True])
+def test_exclusive_also_removes_foreign_list_records(run_action, fake_engine, make_read, exclusive):
+    port_list = _local_gpo.list_key("domain", "port")
+    foreign = _preg.value_record(port_list, FOREIGN_PORT, "REG_SZ", FOREIGN_PORT)
+    result, records = run_firewall(
+        run_action, fake_engine, make_read, _preg.write([foreign]), exclusive=exclusive
+    )
+    assert (foreign in records) is not exclusive
+    assert any(r.key == port_list and r.value.startswith("135:TCP") for r in records)
+    removed = [c for c in result["local_policy"]["changes"] if c["action"] == "remove"]
+    assert [c["value"] for c in removed] == ([FOREIGN_PORT] if exclusive else [])
+
+
+def test_the_rules_backend_reads_no_file(run_action, fake_engine, make_read):
+    from ansible_collections.winra.remote_assistance.plugins.action.win_ra_firewall import (
+        ActionModule as FirewallAction,
+    )
+
+    engine = fake_engine(make_read(firewall_rules=[]))
+    run_action(FirewallAction, {"backend": "rules"}, engine, policy_store="local_gpo")
+    assert "files" not in engine.calls[0]["module_args"]
