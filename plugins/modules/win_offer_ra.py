@@ -119,6 +119,27 @@ options:
     elements: str
     default: []
     version_added: 1.0.0
+  policy_store:
+    description:
+      - Where the policy is kept. V(local_gpo) writes the machine Local Group Policy, as
+        C(gpedit.msc) does (C(%SystemRoot%\System32\GroupPolicy\Machine\Registry.pol) and
+        C(gpt.ini)), and the live values in the same engine run, so the effect does not wait
+        for a refresh and a Group Policy refresh keeps the values. V(registry) writes only the
+        live policy values, as before.
+      - V(local_gpo) reads both files in the same C(read) as the registry (no extra round
+        trip). Only the records this collection manages change; every other record is kept
+        byte for byte and in order. C(gpt.ini)'s machine version is raised only when
+        C(Registry.pol) changes. A second run with the same input writes nothing.
+      - A C(Registry.pol) that does not parse completely fails the task, naming the host, the
+        file and the byte offset; nothing is written.
+      - The PowerShell engine's file primitives are not written yet; until they are, give
+        V(registry) for real Windows hosts. See the Local Group Policy guide.
+      - Offer Remote Assistance (O(state), O(permission), O(helpers)) goes into Registry.pol;
+        O(solicited) and O(dcom) stay live values only (DCOM is not a policy).
+    type: str
+    choices: [ local_gpo, registry ]
+    default: local_gpo
+    version_added: 1.1.0
   solicited:
     description:
       - The B(Solicited Remote Assistance) policy (invitations), in the same
@@ -279,6 +300,29 @@ functional_problems:
   returned: always
   type: list
   elements: str
+local_policy:
+  description:
+    - With O(policy_store=local_gpo), the Local Group Policy side of the task; C(null) with
+      V(registry) or when the task failed before comparing.
+    - C(values) has one row per managed value that Registry.pol decides, as read before the
+      task (C(policy) and C(live) are C({type, data}) or C(null) for absent); C(status) is
+      C(agrees) or C(differs) (a refresh has not applied the file yet, or the live value was
+      changed outside policy; the next refresh writes the file's value). C(changes) lists
+      the Registry.pol records the task adds or removes, C(differs) counts rows that differ.
+  returned: always
+  type: dict
+  sample:
+    store: local_gpo
+    file: '%SystemRoot%\System32\GroupPolicy\Machine\Registry.pol'
+    changes: []
+    differs: 0
+    values:
+      - setting: offer_policy
+        path: HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services
+        name: fAllowUnsolicited
+        policy: {"type": "REG_DWORD", "data": 1}
+        live: {"type": "REG_DWORD", "data": 1}
+        status: agrees
 drift:
   description:
     - One item per managed value that differs from what the task asks; empty when compliant.

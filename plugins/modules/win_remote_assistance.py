@@ -56,6 +56,14 @@ options:
         description: As O(winra.remote_assistance.win_offer_ra#module:validate_helpers).
         type: bool
         default: false
+      policy_store:
+        description:
+          - As O(winra.remote_assistance.win_offer_ra#module:policy_store).
+          - Both parts write the one Registry.pol; with both on V(local_gpo) the file is
+            replaced once.
+        type: str
+        choices: [ local_gpo, registry ]
+        default: local_gpo
       dcom:
         description: As O(winra.remote_assistance.win_offer_ra#module:dcom).
         type: bool
@@ -125,6 +133,11 @@ options:
         description: As O(winra.remote_assistance.win_ra_firewall#module:exclusive).
         type: bool
         default: false
+      policy_store:
+        description: As O(winra.remote_assistance.win_ra_firewall#module:policy_store).
+        type: str
+        choices: [ local_gpo, registry ]
+        default: local_gpo
       state:
         description: As O(winra.remote_assistance.win_ra_firewall#module:state).
         type: str
@@ -220,6 +233,13 @@ functional_problems:
   returned: always
   type: list
   elements: str
+local_policy:
+  description:
+    - The parts' RV(winra.remote_assistance.win_offer_ra#module:local_policy) together
+      (offer's rows, then firewall's); C(null) when no part uses O(offer.policy_store=local_gpo)
+      or O(firewall.policy_store=local_gpo). Each part's own is also under its key.
+  returned: always
+  type: dict
 changed:
   description: Whether any part changed (or, in check mode, would change) the host.
   returned: always

@@ -15,6 +15,9 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_ac
     PartRun,
 )
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import OptionError
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._local_gpo_part import (
+    merged_local_policy,
+)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._parts import (
     FIREWALL,
     OFFER,
@@ -102,4 +105,5 @@ def shape_result(result: dict, runs: list) -> dict:
         if run is not None and run.warnings:
             run.result["warnings"] = list(run.warnings)
         result[name] = run.result if run is not None else None
+    result["local_policy"] = merged_local_policy([run.result.get("local_policy") for run in runs])
     return result

@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils import (
+    _local_gpo_part as local_gpo,
+)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils import _snapshot
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import (
     CONTRACT_VERSION,
@@ -65,6 +68,10 @@ def _no_extra_keys(options, current) -> dict:
     return {}
 
 
+def _no_policy_records(options, current) -> list:
+    return []
+
+
 @dataclass(frozen=True)
 class EnginePart:
     """What one domain module declares; the loop does the rest.
@@ -77,6 +84,8 @@ class EnginePart:
     render(options, current) -> dict: the extra result keys (`result_keys`), null on failure.
     functional(options, read) -> list of str: why the feature cannot work on the host although
         its settings may be right (`functional_problems`); None: not checked.
+    policy_records(options, current) -> list: what the part wants in the Local Group Policy
+        file (_local_gpo_part); empty with `policy_store: registry`.
     """
 
     argument_spec: dict
@@ -86,6 +95,7 @@ class EnginePart:
     render: Callable = _no_extra_keys
     result_keys: tuple = ()
     functional: Callable | None = None
+    policy_records: Callable = _no_policy_records
 
 
 @dataclass
@@ -124,7 +134,7 @@ def merged_read_request(requests: list) -> dict:
                     seen.add(identity(item))
                     merged[kind].append(item)
     if not merged["files"]:
-        del merged["files"]  # an engine without the files section still serves the rest
+        del merged["files"]  # nothing to read: the request stays as an older engine takes it
     return merged
 
 
@@ -204,6 +214,7 @@ class EngineAction(ActionBase):
         read = self._engine(task_vars, request, result)
         if read.get("failed"):
             message = f"Failed to read the host state: {read.get('msg')}"
+            message += local_gpo.read_failure_hint(request, read)
             return self._failed(result, runs, message, read)
         if read.get("contract_version") != CONTRACT_VERSION:
             return self._failed(
@@ -232,12 +243,19 @@ class EngineAction(ActionBase):
                 if run.part.functional is not None:
                     run.result["functional_problems"] = run.part.functional(run.options, read)
             whole = combined_plan(plans)
+            files = local_gpo.plan_files(
+                {run.name: run.part.policy_records(run.options, current) for run in runs},
+                read,
+                local_gpo.live_values(current),
+                str((task_vars or {}).get("inventory_hostname", "")),
+            )
+            whole = local_gpo.join_file_plan(whole, files, runs)
         except HostStateError as err:
             return self._failed(result, runs, str(err))
 
         for run, plan in zip(runs, plans, strict=True):
             run.result["drift"] = plan.drift
-            run.result["changed"] = bool(plan.changes)
+            run.result["changed"] = bool(plan.changes) or local_gpo.part_changed(files, run)
             if self._task.diff:
                 run.result["diff"] = plan.diff
         # Unknown rather than "no conflict": RSoP logging off hides what a GPO sets.
@@ -310,7 +328,7 @@ class EngineAction(ActionBase):
             run.result.update(dict.fromkeys(run.part.result_keys))
             if not keep_drift:
                 run.result.update(drift=[], changed=False)
-        for key in ("error", "conflicts", "rolled_back"):
+        for key in ("error", "conflicts", "rolled_back", "retryable"):
             if engine_result and key in engine_result:
                 result[key] = engine_result[key]
         result.setdefault("changed", False)

@@ -109,6 +109,7 @@ def host_record(host, audit):
         record["drift"].extend(
             dict(item, module=MODULE_OF_RESULT[key]) for item in result.get("drift") or []
         )
+        _add_local_policy(record, result.get("local_policy"), MODULE_OF_RESULT[key])
     # Per module result, or once for the host (a composite result may carry it at its top).
     found = [result.get("functional_problems") for result in results.values()]
     found.append(audit.get("functional_problems"))
@@ -143,6 +144,21 @@ def host_record(host, audit):
         # drift would understate what is wrong there.
         record["drift"] = []
     return record
+
+
+def _add_local_policy(record, local_policy, module):
+    """`local_policy` (policy_store local_gpo only, so only then in the record): Registry.pol
+    vs live per managed value, and the records the task would change in Registry.pol."""
+    if not isinstance(local_policy, dict):
+        return
+    into = record.get("local_policy") or {"values": [], "changes": []}
+    for kind in ("values", "changes"):
+        into[kind].extend(
+            dict(item, module=module)
+            for item in local_policy.get(kind) or []
+            if isinstance(item, dict)
+        )
+    record["local_policy"] = into
 
 
 def _warning_of(conflict):

@@ -35,6 +35,12 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fw_rules 
     PROFILE_ORDER,
     rule_names,
 )
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._local_gpo_part import (
+    ARGUMENT_SPEC as POLICY_STORE_SPEC,
+)
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._local_gpo_part import (
+    DEFAULT_STORE,
+)
 
 BACKENDS = ("policy", "rules")
 # The profile names are spelled once, where each backend maps them to the host.
@@ -52,6 +58,7 @@ ARGUMENT_SPEC = {
     "rules": {"type": "list", "elements": "str"},
     "exclusive": {"type": "bool", "default": False},
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    **POLICY_STORE_SPEC,
 }
 
 
@@ -64,6 +71,7 @@ class FirewallOptions:
     programs: tuple = ()
     rules: tuple = ()
     exclusive: bool = False
+    policy_store: str = DEFAULT_STORE  # backend policy only: rules are not policy
 
 
 def validate(params: dict) -> FirewallOptions:
@@ -103,6 +111,7 @@ def validate(params: dict) -> FirewallOptions:
         ports=ports,
         programs=programs,
         exclusive=bool(params.get("exclusive")),
+        policy_store=params.get("policy_store") or DEFAULT_STORE,
     )
 
 

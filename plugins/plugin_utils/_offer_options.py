@@ -20,6 +20,12 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors im
     OptionError,
 )
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fw_rules import rule_names
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._local_gpo_part import (
+    ARGUMENT_SPEC as POLICY_STORE_SPEC,
+)
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._local_gpo_part import (
+    DEFAULT_STORE,
+)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._offer_policy import (
     OFFER_TABLE,
     PERMISSION_DATA,
@@ -59,6 +65,7 @@ ARGUMENT_SPEC = {
             },
         },
     },
+    **POLICY_STORE_SPEC,
 }
 
 
@@ -80,6 +87,7 @@ class OfferOptions:
     dcom: bool = True
     solicited: SolicitedOptions | None = None
     require_firewall_rules: tuple[str, ...] = ()
+    policy_store: str = DEFAULT_STORE
 
 
 def validate_options(params: dict) -> tuple[OfferOptions, list[str]]:
@@ -109,6 +117,7 @@ def validate_options(params: dict) -> tuple[OfferOptions, list[str]]:
         dcom=bool(params.get("dcom", True)),
         solicited=solicited,
         require_firewall_rules=rules,
+        policy_store=params.get("policy_store") or DEFAULT_STORE,
         **choices,
     )
     return options, _warnings(options)

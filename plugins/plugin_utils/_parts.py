@@ -12,6 +12,9 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils import (
     _offer_options,
 )
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils import (
+    _local_gpo_part as local_gpo,
+)
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils import (
     _offer_policy as offer_policy,
 )
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_action import (
@@ -32,7 +35,8 @@ def _offer_read(options) -> dict:
         "keys": offer_policy.keys_to_read(options),
         "accounts": offer_policy.accounts_to_resolve(options),
         "firewall_rules": list(options.require_firewall_rules) + functional["firewall_rules"],
-        "files": functional["files"],
+        "files": functional["files"]
+        + local_gpo.files_to_read(local_gpo.uses_local_gpo(options)).get("files", []),
     }
 
 
@@ -42,15 +46,23 @@ OFFER = EnginePart(
     read_request=_offer_read,
     desired=lambda options, current: (offer_policy.desired(options, current), []),
     render=lambda options, current: {"helpers": offer_policy.resulting_helpers(options, current)},
-    result_keys=("helpers",),
+    result_keys=("helpers", "local_policy"),
     functional=_functional.problems,
+    policy_records=lambda options, current: local_gpo.offer_policy(
+        options, offer_policy.resulting_helpers(options, current)
+    ),
 )
 
 
 def _firewall_read(options) -> dict:
     if options.backend == "rules":
         return {"keys": [], "accounts": [], "firewall_rules": list(options.rules)}
-    return {"keys": read_keys(options.profiles), "accounts": [], "firewall_rules": []}
+    return {
+        "keys": read_keys(options.profiles),
+        "accounts": [],
+        "firewall_rules": [],
+        **local_gpo.files_to_read(local_gpo.uses_local_gpo(options)),
+    }
 
 
 def _firewall_desired(options, current) -> tuple:
@@ -65,4 +77,6 @@ FIREWALL = EnginePart(
     validate=lambda params: (_fw_options.validate(params), []),
     read_request=_firewall_read,
     desired=_firewall_desired,
+    result_keys=("local_policy",),
+    policy_records=lambda options, current: local_gpo.firewall_policy(options),
 )

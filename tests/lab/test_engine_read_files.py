@@ -1,4 +1,4 @@
-"""The lab engine's `read` with `files` (docs/engine-contract-files.md) and the Remote
+"""The lab engine's `read` with `files` (docs/engine-contract.md, section "Files") and the Remote
 Assistance program every profile but a server without the feature has."""
 
 from __future__ import annotations

@@ -34,11 +34,20 @@ class FakeEngine:
 
 @pytest.fixture
 def run_action():
-    """run_action(ActionModule, args, engine, check_mode=False, diff=False) -> result dict."""
+    """run_action(ActionModule, args, engine, check_mode=False, diff=False) -> result dict.
 
-    def _run(action_cls, args, engine, check_mode=False, diff=False):
+    `policy_store` (default "registry") is set on every part whose arguments do not name
+    one: most action tests are about the registry loop and its fake engine has no files;
+    the Local Group Policy store's tests pass policy_store="local_gpo" (or name it in args).
+    """
+
+    def _run(action_cls, args, engine, check_mode=False, diff=False, policy_store="registry"):
         task = MagicMock()
-        task.args = args
+        part = getattr(action_cls, "PART", None)
+        # The composite names no PART (its parts are its suboptions); the restore has no store.
+        composite = part is None and action_cls.__module__.endswith("win_remote_assistance")
+        knows_store = composite or (part is not None and "policy_store" in part.argument_spec)
+        task.args = _with_store(args, policy_store) if knows_store else args
         task.check_mode = check_mode
         task.diff = diff
         task.async_val = 0
@@ -131,7 +140,21 @@ def engine_read(typed: dict, document: dict) -> dict:
             "reason": None if sources.get("available") else "Invalid namespace",
             "settings": settings,
         },
+        # Files travel as the engine sends them (path, exists, size, sha256, base64 data).
+        **({"files": typed["files"]} if "files" in typed else {}),
     }
+
+
+def _with_store(args, store: str):
+    if not isinstance(args, dict):
+        return args
+    if "offer" in args or "firewall" in args:
+        return {
+            name: ({"policy_store": store, **value} if name in ("offer", "firewall")
+                   and isinstance(value, dict) else value)
+            for name, value in args.items()
+        }  # fmt: skip
+    return {"policy_store": store, **args}
 
 
 def read_result(

@@ -212,7 +212,7 @@ def test_documented_return_keys_are_in_every_result(run_action, fake_engine, mak
         for key, doc in yaml.safe_load(win_ra_firewall.RETURN).items()
         if doc["returned"] == "always"
     ]
-    assert always == ["snapshot", "drift", "gpo_conflicts", "engine_runs"]
+    assert always == ["snapshot", "local_policy", "drift", "gpo_conflicts", "engine_runs"]
     bad = run_action(ActionModule, {"ports": [0]}, fake_engine(make_read()))
     good = run_action(ActionModule, DOMAIN_ONLY, fake_engine(make_read()))
     for result in (bad, good):
