@@ -228,13 +228,20 @@ def read_failure_hint(request: dict, read: dict) -> str:
 
 
 def _files(read: dict, host: str) -> tuple:
-    files = read.get("files")
-    if not isinstance(files, list) or len(files) != len(FILES):
+    # By path, not position: the same read may carry other files (msra.exe, for the
+    # functional check). The engine echoes each path as it was asked.
+    by_path = {
+        str(item.get("path", "")).casefold(): item
+        for item in read.get("files") or []
+        if isinstance(item, dict)
+    }
+    found = tuple(by_path.get(path.casefold()) for path in FILES)
+    if None in found:
         raise HostStateError(
             f"Host '{host}': the engine did not return the Local Group Policy files"
             " (policy_store local_gpo needs its file primitives; use policy_store registry)"
         )
-    return files[0], files[1]
+    return found
 
 
 def _data(file: dict) -> bytes | None:

@@ -26,8 +26,8 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._local_gpo
     FILES,
 )
 
-POL = "C:\\Windows\\System32\\GroupPolicy\\Machine\\Registry.pol"
-INI = "C:\\Windows\\System32\\GroupPolicy\\gpt.ini"
+# The engine echoes each path as it was asked (docs/engine-contract.md, "Files").
+POL, INI = FILES
 TS = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"
 RAU = TS + "\\RAUnsolicit"
 OLE = "HKLM:\\SOFTWARE\\Microsoft\\Ole"
