@@ -7,11 +7,8 @@ from ansible.module_utils.common.collections import is_sequence
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fleet_report import (
     fleet_document,
     is_report_document,
-    render_markdown,
 )
-from ansible_collections.winra.remote_assistance.plugins.plugin_utils._report_html import (
-    render_html,
-)
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._report_formats import render
 
 DOCUMENTATION = r"""
 name: fleet_report
@@ -161,7 +158,7 @@ def fleet_report(results, hosts=None, format="document", generated_at=None, mode
             f"fleet_report option 'format' must be document, markdown or html, got {format!r}"
         )
     if is_report_document(results):
-        return _render(results, format)
+        return render(results, format)
     if not isinstance(results, dict):
         raise AnsibleFilterError(
             "fleet_report expects a mapping of host name to audit results, "
@@ -175,15 +172,7 @@ def fleet_report(results, hosts=None, format="document", generated_at=None, mode
         generated_at=None if generated_at is None else str(generated_at),
         mode=str(mode),
     )
-    return _render(document, format)
-
-
-def _render(document, format):
-    if format == "markdown":
-        return render_markdown(document)
-    if format == "html":
-        return render_html(document)
-    return document
+    return render(document, format)
 
 
 class FilterModule:

@@ -4,12 +4,7 @@
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
 
-from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fleet_report import (
-    render_markdown,
-)
-from ansible_collections.winra.remote_assistance.plugins.plugin_utils._report_html import (
-    render_html,
-)
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._report_formats import render
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._report_merge import (
     MergeError,
     merge_documents,
@@ -120,11 +115,7 @@ def merge_fleet_reports(inputs, expected_hosts=None, format="document", generate
         document = merge_documents(entries, expected_hosts, generated_at)
     except MergeError as exc:
         raise AnsibleFilterError(f"merge_fleet_reports: {exc}") from exc
-    if format == "markdown":
-        return render_markdown(document)
-    if format == "html":
-        return render_html(document)
-    return document
+    return render(document, format)
 
 
 class FilterModule:
