@@ -51,7 +51,13 @@ def rollout(lab, tmp_path, snapshots, extra=None):
         "site.yml",
         lab.inventory,
         tmp_path,
-        extra_vars={"offer_remote_assistance_snapshot_dir": str(snapshots), **(extra or {})},
+        # The live store: restoring the Local Group Policy files is not covered yet (a file
+        # the rollout created cannot be removed by the engine; see docs/guides/restore.md).
+        extra_vars={
+            "offer_remote_assistance_snapshot_dir": str(snapshots),
+            "offer_remote_assistance_policy_store": "registry",
+            **(extra or {}),
+        },
     )
     assert run.returncode == 0, run.output[-4000:]
     return run
@@ -110,7 +116,9 @@ def test_a_second_rollout_keeps_the_first_snapshot_unless_asked(lab, tmp_path):
     rollout(lab, tmp_path, snapshots, {"offer_remote_assistance_snapshot_overwrite": True})
     replaced = json.loads((snapshots / f"{host}.json").read_text(encoding="utf-8"))
     ts_before = next(k for k in replaced["before"]["keys"] if k["path"].casefold() == TS.casefold())
-    assert {"name": "fAllowUnsolicited", **dword(0)} in ts_before["values"]
+    # The values as read (each also carries the engine's raw form, for the restore's expect).
+    typed = [{k: v[k] for k in ("name", "type", "data")} for v in ts_before["values"]]
+    assert {"name": "fAllowUnsolicited", **dword(0)} in typed
 
 
 def test_a_host_changed_since_the_rollout_is_left_alone_then_restored_with_force(lab, tmp_path):

@@ -53,7 +53,12 @@ def converge(lab, tmp_path, check=False) -> tuple:
         str(playbook),
         lab.inventory,
         tmp_path,
-        extra_vars={"winra_results_dir": str(results)},
+        # The live values are the subject here; the Local Group Policy file is another store
+        # with its own tests (test_local_gpo_store.py).
+        extra_vars={
+            "winra_results_dir": str(results),
+            "offer_remote_assistance_policy_store": "registry",
+        },
         extra_args=args,
     )
     assert run.returncode == 0, run.output[-4000:]
