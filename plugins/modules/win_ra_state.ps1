@@ -3,7 +3,7 @@
 
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # The host engine of winra.remote_assistance (contract: docs/engine-contract.md): reports registry values, account SIDs,
-# firewall rules, RSoP rows and files as the host holds them and applies compare-and-swap changes; it decides nothing.
+# firewall rules, RSoP rows, files and whether files exist as the host holds them and applies compare-and-swap changes; it decides nothing.
 # No Ansible.Basic (Windows PowerShell compiles it with csc.exe on every run): $complex_args in, one JSON result out,
 # exit code 1 on failure; '#Requires -Version' makes Ansible wrap it as a new-style module.
 $ErrorActionPreference = 'Stop'
@@ -12,14 +12,13 @@ $Result = [ordered]@{ changed = $false; contract_version = 2 }
 $KindData = @{ String = '^'; ExpandString = '^'; MultiString = '^'; Binary = '^([0-9a-f]{2})*\z'; DWord = '^[0-9a-f]{8}\z'; QWord = '^[0-9a-f]{16}\z' }
 # Every request object, field by field; a change's expect is absent or the shape its op reads.
 $Shapes = @{
-    read = @{ action = 'string'; keys = 'strings'; accounts = 'strings'; firewall_rules = 'strings'; policy_sources = 'bool'; files = 'strings' }
+    read = @{ action = 'string'; keys = 'strings'; accounts = 'strings'; firewall_rules = 'strings'; policy_sources = 'bool'; files = 'strings'; exists = 'strings' }
     apply = @{ action = 'string'; changes = 'objects' }; absent = @{ present = 'false' }
     set_value = @{ op = 'string'; path = 'string'; name = 'string'; kind = 'string'; data = 'data'; expect = 'object' }
     delete_value = @{ op = 'string'; path = 'string'; name = 'string'; expect = 'object' }
     set_rule = @{ op = 'string'; name = 'string'; enabled = 'bool'; profile = 'string'; expect = 'object' }
-    replace_file = @{ op = 'string'; path = 'string'; data = 'string'; expect = 'object' }
+    replace_file = @{ op = 'string'; path = 'string'; data = 'string'; expect = 'object' }; file = @{ present = 'true'; sha256 = 'sha256' }
     value = @{ present = 'true'; kind = 'string'; data = 'data' }; rule = @{ present = 'true'; enabled = 'string'; profile = 'string'; group = 'string' }
-    file = @{ present = 'true'; sha256 = 'sha256' }
 }
 $ExpectShapes = @{ set_value = 'value'; delete_value = 'value'; set_rule = 'rule'; replace_file = 'file' }
 $Blobs = @{}  # file contents by SHA-256: a rollback writes back the bytes whose hash phase 1 saw
@@ -154,10 +153,10 @@ function Get-PolicyRows([string[]]$SubKeys) {
     return [ordered]@{ available = $true; reason = $null; settings = $settings }
 }
 function Invoke-Read($Request) {
-    if ($Request -is [System.Collections.Generic.IDictionary[string, object]] -and -not $Request.ContainsKey('files')) { $Request['files'] = [object[]]@() }  # the one optional field
+    foreach ($optional in 'files', 'exists') { if ($Request -is [System.Collections.Generic.IDictionary[string, object]] -and -not $Request.ContainsKey($optional)) { $Request[$optional] = [object[]]@() } }
     Assert-Shape $Request 'read' 'read request'
     $subKeys = @(foreach ($path in $Request['keys']) { Get-SubKey $path 'keys' })
-    $paths = @(foreach ($path in $Request['files']) { Get-FilePath $path 'files' })
+    $paths = @(foreach ($path in $Request['files']) { Get-FilePath $path 'files' }); $probes = @(foreach ($path in $Request['exists']) { Get-FilePath $path 'exists' })
     $Result['keys'] = @(for ($i = 0; $i -lt $subKeys.Count; $i++) { Read-Key $Request['keys'][$i] $subKeys[$i] })
     $Result['accounts'] = if ($Request['accounts'].Count -gt 0) { Get-AccountSids $Request['accounts'] } else { @() }
     $Result['firewall_rules'] = if ($Request['firewall_rules'].Count -gt 0) { Get-Rules $Request['firewall_rules'] 'ActiveStore' } else { @() }
@@ -167,6 +166,7 @@ function Invoke-Read($Request) {
                 if (-not $state.present) { [ordered]@{ path = $path; exists = $false; size = 0; sha256 = $null; data = $null } }
                 else { [ordered]@{ path = $path; exists = $true; size = $Blobs[$state.sha256].Length; sha256 = $state.sha256; data = [Convert]::ToBase64String($Blobs[$state.sha256]) } }
             }) }
+    if ($probes.Count -gt 0) { $Result['exists'] = @(for ($i = 0; $i -lt $probes.Count; $i++) { [ordered]@{ path = $Request['exists'][$i]; exists = [System.IO.File]::Exists($probes[$i]) } }) }  # opens nothing: a file in use is no error
 }
 
 function ConvertTo-Change($Raw, [int]$Index) {
@@ -289,7 +289,7 @@ try {
 }
 catch {
     # A failed read reports no partial state; an unexpected host error has the kind host_error.
-    foreach ($partial in 'keys', 'accounts', 'firewall_rules', 'policy_sources', 'files') { $Result.Remove($partial) }
+    foreach ($partial in 'keys', 'accounts', 'firewall_rules', 'policy_sources', 'files', 'exists') { $Result.Remove($partial) }
     $Result['failed'] = $true; $Result['msg'] = $_.Exception.Message; $Result['error'] = if ($_.Exception.Data['engine_error']) { $_.Exception.Data['engine_error'] } else { 'host_error' }
     $Result['retryable'] = $Result['error'] -in 'file_locked', 'precondition', 'write_failed'  # Nothing changed, and reading, deciding and applying again may succeed.
     $exitCode = 1

@@ -18,7 +18,8 @@ description:
   - It knows nothing of Remote Assistance and decides nothing. A C(read) request returns
     registry values as .NET returns them, account SIDs, firewall rules from the active
     policy store with their source, Resultant Set of Policy rows, and whole files (bytes and
-    SHA-256, for the Local Group Policy files Registry.pol and gpt.ini). An C(apply) request
+    SHA-256, for the Local Group Policy files Registry.pol and gpt.ini) or only whether a file
+    exists (File.Exists, which opens nothing; used for C(msra.exe)). An C(apply) request
     checks that the C(expect) of every change still holds (ordinal comparison, a file by its
     SHA-256), then writes the changes in order, and on a failure rolls back what still holds
     what it wrote.
@@ -37,7 +38,7 @@ options:
     description:
       - Base64 of the UTF-8 JSON request document, an object whose C(action) is V(read)
         (with C(keys), C(accounts), C(firewall_rules), C(policy_sources), and optionally
-        C(files)) or V(apply) (with C(changes), a list of C(set_value), C(delete_value),
+        C(files) and C(exists)) or V(apply) (with C(changes), a list of C(set_value), C(delete_value),
         C(set_rule) and C(replace_file) objects).
       - Every field is required and typed exactly; no field takes a number (DWORD and QWORD
         data are the little-endian hex of their bytes). Anything else fails with
@@ -178,6 +179,18 @@ files:
       size: 0
       sha256: null
       data: null
+exists:
+  description:
+    - One entry per path asked for in C(exists), in request order, with C(path) as requested
+      and C(exists) (File.Exists on the expanded path; false for a missing file, a folder, or
+      a file the engine's account cannot see). The file is not opened or read, so a file in
+      use is no error.
+  returned: success, read that probes at least one file
+  type: list
+  elements: dict
+  sample:
+    - path: '%SystemRoot%\System32\msra.exe'
+      exists: true
 applied:
   description: The number of changes written and in effect; 0 in check mode and after a rollback.
   returned: apply

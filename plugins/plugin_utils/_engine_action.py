@@ -120,12 +120,13 @@ class PartRun:
 def merged_read_request(requests: list) -> dict:
     """The union of the parts' read requests, first-seen order, repeats dropped (by the
     registry's name rule), so that one `read` serves every part."""
-    merged = {"keys": [], "accounts": [], "firewall_rules": [], "files": []}
+    merged = {"keys": [], "accounts": [], "firewall_rules": [], "files": [], "exists": []}
     for kind, identity in (
         ("keys", path_key),
         ("accounts", name_key),
         ("firewall_rules", name_key),
         ("files", name_key),
+        ("exists", name_key),
     ):
         seen = set()
         for request in requests:
@@ -133,8 +134,9 @@ def merged_read_request(requests: list) -> dict:
                 if identity(item) not in seen:
                     seen.add(identity(item))
                     merged[kind].append(item)
-    if not merged["files"]:
-        del merged["files"]  # nothing to read: the request stays as an older engine takes it
+    for optional in ("files", "exists"):
+        if not merged[optional]:
+            del merged[optional]  # nothing to ask: the request stays as an older engine takes it
     return merged
 
 

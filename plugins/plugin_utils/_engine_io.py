@@ -66,7 +66,7 @@ def module_args(document: dict) -> dict:
 
 
 def read_document(
-    keys=(), accounts=(), firewall_rules=(), policy_sources: bool = False, files=()
+    keys=(), accounts=(), firewall_rules=(), policy_sources: bool = False, files=(), exists=()
 ) -> dict:
     """The `read` request: the keys asked for plus those the decoding below needs."""
     wanted = [normalise_path(path) for path in keys]
@@ -87,9 +87,12 @@ def read_document(
         "firewall_rules": list(firewall_rules),
         "policy_sources": bool(policy_sources),
     }
-    # The contract's one optional field: a host that is asked for no file reads none.
+    # The contract's optional fields: a host asked for no file reads none, and the request
+    # stays as an engine without them takes it.
     if files:
         document["files"] = list(files)
+    if exists:
+        document["exists"] = list(exists)
     return document
 
 

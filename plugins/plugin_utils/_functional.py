@@ -6,7 +6,9 @@
 Internal use only. The policy can be exactly as KB 301527 asks while nobody can offer help:
 the Remote Assistance program (`msra.exe`) is missing (on Windows Server it exists only with
 the Remote Assistance feature installed), or the built-in firewall rules it needs do not
-exist. Both come from the `read` the task makes anyway (`files`, `firewall_rules`).
+exist. Both come from the `read` the task makes anyway (`exists`, `firewall_rules`): the
+program is only probed for existence, never read (it is several hundred KB, and a running
+Remote Assistance session holds it open).
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ MSRA = "%SystemRoot%\\System32\\msra.exe"
 def read_request(options) -> dict:
     """What the check needs from the read: nothing unless the policy is to be enabled."""
     if getattr(options, "state", None) != "enabled":
-        return {"files": [], "firewall_rules": []}
-    return {"files": [MSRA], "firewall_rules": list(DEFAULT_RULES)}
+        return {"exists": [], "firewall_rules": []}
+    return {"exists": [MSRA], "firewall_rules": list(DEFAULT_RULES)}
 
 
 def problems(options, read: dict) -> list:
@@ -35,8 +37,8 @@ def problems(options, read: dict) -> list:
     if getattr(options, "state", None) != "enabled":
         return []
     found = []
-    files = {name_key(item.get("path", "")): item for item in read.get("files") or []}
-    msra = _file(files, MSRA)
+    probes = {name_key(item.get("path", "")): item for item in read.get("exists") or []}
+    msra = _file(probes, MSRA)
     if msra is not None and not msra.get("exists"):
         found.append(
             f"{msra.get('path') or MSRA} is missing: Offer Remote Assistance cannot start "
@@ -53,11 +55,11 @@ def problems(options, read: dict) -> list:
     return found
 
 
-def _file(files: dict, wanted: str) -> dict | None:
-    # The engine reports the path expanded (C:\Windows\System32\msra.exe): match on the
-    # part below %SystemRoot%, which does not depend on where Windows is installed.
+def _file(probes: dict, wanted: str) -> dict | None:
+    # The engine echoes the path as asked; an expanded one (C:\Windows\System32\msra.exe)
+    # matches on the part below %SystemRoot%, which does not depend on where Windows lives.
     tail = name_key(wanted.split("%", 2)[-1])
-    for key, item in files.items():
+    for key, item in probes.items():
         if key == name_key(wanted) or key.endswith(tail):
             return item
     return None

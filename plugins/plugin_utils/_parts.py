@@ -35,8 +35,8 @@ def _offer_read(options) -> dict:
         "keys": offer_policy.keys_to_read(options),
         "accounts": offer_policy.accounts_to_resolve(options),
         "firewall_rules": list(options.require_firewall_rules) + functional["firewall_rules"],
-        "files": functional["files"]
-        + local_gpo.files_to_read(local_gpo.uses_local_gpo(options)).get("files", []),
+        "exists": functional["exists"],
+        **local_gpo.files_to_read(local_gpo.uses_local_gpo(options)),
     }
 
 

@@ -36,7 +36,7 @@ FAULT_KEYS = {
 RULE_KEYS = {"name", "exists", "enabled", "profiles", "group", "display_name", "display_group"}
 OPTIONAL_RULE_KEYS = {"source_type", "source"}
 READ_FIELDS = {"action", "keys", "accounts", "firewall_rules", "policy_sources"}
-OPTIONAL_READ_FIELDS = {"files"}
+OPTIONAL_READ_FIELDS = {"files", "exists"}
 KIND_DATA = {
     "String": None,
     "ExpandString": None,
@@ -424,6 +424,15 @@ def test_examples_cover_the_contract():
     read_files = [f for c in reads for f in c["response"].get("files", [])]
     assert {True, False} <= {f["exists"] for f in read_files}
     assert {"locked", "torn_write"} <= {k for c in cases for k in c["faults"].get("files", {})}
+    # Existence probes: present and missing, and a locked file probed without an error.
+    probes = [p for c in reads for p in c["response"].get("exists", [])]
+    assert {True, False} <= {p["exists"] for p in probes}
+    assert any(
+        c["faults"].get("files", {}).get("locked") and c["response"].get("exists")
+        for c in reads
+        if not c["response"].get("failed")
+    )
+    assert any(c["request"].get("exists") == [] for c in reads)
     expects = [
         ch["expect"]
         for c in cases

@@ -111,6 +111,10 @@ def test_lab_engine_passes_contract_example(case_file):
         assert unordered(key, result[key]) == unordered(key, expected), (
             f"{case['description']}: '{key}' differs; result: {result}"
         )
+    if case["request"].get("action") == "read" and not result.get("failed"):
+        for optional in ("files", "exists"):  # asked for nothing: no key, as before it existed
+            if not case["request"].get(optional):
+                assert optional not in result, f"{case['description']}: {result}"
     for fragment in case.get("msg_contains") or []:
         assert fragment in result.get("msg", ""), (
             f"{case['description']}: msg {result.get('msg')!r}"
@@ -145,3 +149,13 @@ def test_a_read_that_asks_for_no_file_has_no_files_key(files):
         request["files"] = files
     result = run_engine(host_from_case({"request": request}), encode_request(request), False)
     assert "failed" not in result and "files" not in result, result
+
+
+@pytest.mark.parametrize("exists", [None, []])
+def test_a_read_that_probes_no_file_has_no_exists_key(exists):
+    request = {"action": "read", "keys": [], "accounts": [], "firewall_rules": []}
+    request["policy_sources"] = False
+    if exists is not None:
+        request["exists"] = exists
+    result = run_engine(host_from_case({"request": request}), encode_request(request), False)
+    assert "failed" not in result and "exists" not in result, result

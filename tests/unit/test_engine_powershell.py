@@ -568,6 +568,25 @@ def file_problems(script: Script) -> list[str]:
     return problems
 
 
+def exists_problems(script: Script) -> list[str]:
+    """`exists` answers from File.Exists alone: it opens nothing, so a program in use (a
+    running msra.exe) cannot fail the read and no byte of the file is read or sent."""
+    if "files = 'strings'; exists = 'strings' }" not in script.source:
+        return ["the read shape must take the optional field exists (strings)"]
+    read = script.functions["invoke-read"]
+    answers = [n for n in walk(read) if n.type == "pipeline" and "$Result['exists'] =" in text(n)]
+    if len(answers) != 1:
+        return [f"Invoke-Read must answer exists in one statement, found {len(answers)}"]
+    called = {name for name, _args, _named, _node in script.commands(answers[0])}
+    members = {member for member, _args, _node in script.invocations(answers[0])}
+    problems = [f"exists runs {sorted(called)}: only [System.IO.File]::Exists"] if called else []
+    if members != {"exists"} or "[System.IO.File]::Exists($probes[$i])" not in text(answers[0]):
+        problems.append(f"exists calls {sorted(members)}: only [System.IO.File]::Exists")
+    if "'files', 'exists') { $Result.Remove($partial) }" not in script.source:
+        problems.append("a failed read must drop exists with the other partial state")
+    return problems
+
+
 def length_problems(script: Script) -> list[str]:
     # One small engine: decisions, decoding and sorting live on the controller.
     count = len(script.source.splitlines())
@@ -598,6 +617,7 @@ CHECKS = [
     comparison_problems,
     firewall_query_problems,
     file_problems,
+    exists_problems,
     length_problems,
 ]
 
@@ -717,6 +737,10 @@ MUTATIONS = {
         "-ErrorAction SilentlyContinue",
     ),
     file_problems: ("'Open', 'Read', 'None')", "'Open', 'Read', 'ReadWrite')"),
+    exists_problems: (
+        "exists = [System.IO.File]::Exists($probes[$i])",
+        "exists = (Get-FileState $probes[$i]).present",
+    ),
     length_problems: ("exit $exitCode\n", "exit $exitCode\n# one line too many\n"),
 }
 
@@ -829,3 +853,16 @@ def test_a_file_write_before_the_check_mode_return_is_reported(script):
         )
     )
     assert any("get-filestate can write" in p for p in check_mode_problems(broken))
+
+
+@pytest.mark.parametrize(
+    "probe",
+    [
+        "[System.IO.File]::Open($probes[$i], 'Open', 'Read', 'None').Dispose() -or $true",
+        "[System.IO.File]::ReadAllBytes($probes[$i]).Length -ge 0",
+        "Test-Path -LiteralPath $probes[$i]",
+    ],
+)
+def test_an_exists_probe_that_opens_the_file_is_reported(script, probe):
+    broken = Script(script.source.replace("[System.IO.File]::Exists($probes[$i])", f"({probe})", 1))
+    assert exists_problems(broken) != []

@@ -54,7 +54,8 @@ _TYPE_NUMBER = {"REG_SZ": 1, "REG_EXPAND_SZ": 2, "REG_BINARY": 3, "REG_DWORD": 4
 _PROFILE = re.compile(r"Any|(Domain|Private|Public)(, (Private|Public))*")
 _SHAPES = {
     "read": {"action": "string", "keys": "strings", "accounts": "strings",
-             "firewall_rules": "strings", "policy_sources": "bool", "files": "strings"},
+             "firewall_rules": "strings", "policy_sources": "bool", "files": "strings",
+             "exists": "strings"},
     "apply": {"action": "string", "changes": "objects"},
     "set_value": {"op": "string", "path": "string", "name": "string", "kind": "string",
                   "data": "data", "expect": "object"},
@@ -237,11 +238,12 @@ def _rules(state: HostState, names: list[str], store: str) -> list[FirewallRule]
 
 
 def _read(state: HostState, request: object) -> dict:
-    if isinstance(request, dict) and "files" not in request:
-        request = {**request, "files": []}  # the one optional field
+    if isinstance(request, dict):
+        request = {"files": [], "exists": [], **request}  # the optional fields
     _check_shape(request, "read", "read request")
     paths = [_subkey(path, "keys") for path in request["keys"]]  # type: ignore[index]
     files = [_file_path(path, "files") for path in request["files"]]  # type: ignore[index]
+    probes = [_file_path(path, "exists") for path in request["exists"]]  # type: ignore[index]
     keys = [_read_key(state, path) for path in paths]
     accounts = request["accounts"]  # type: ignore[index]
     names = request["firewall_rules"]  # type: ignore[index]
@@ -259,6 +261,11 @@ def _read(state: HostState, request: object) -> dict:
         result["files"] = [
             engine_files.describe(asked, _file_bytes(state, path))  # the path echoed as asked
             for asked, path in zip(request["files"], files, strict=True)  # type: ignore[index]
+        ]
+    if probes:  # File.Exists opens nothing: the store's lock faults do not apply, no byte is read
+        result["exists"] = [
+            {"path": asked, "exists": state.files.exists(path)}
+            for asked, path in zip(request["exists"], probes, strict=True)  # type: ignore[index]
         ]
     return result
 

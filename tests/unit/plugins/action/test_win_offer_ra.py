@@ -97,7 +97,7 @@ def test_compliant_host_costs_one_read(run_action, engine):
         "action": "read",
         "accounts": [],
         "firewall_rules": list(OFFER_RA_RULES),
-        "files": [MSRA],
+        "exists": [MSRA],  # existence only: the program's bytes are never read
         "policy_sources": True,
     }
     assert result["changed"] is False and result["drift"] == [] and result["engine_runs"] == 1
@@ -336,6 +336,7 @@ def test_without_the_policy_enabled_no_rule_and_no_file_is_read(run_action, engi
     run_action(ActionModule, {"state": "disabled"}, fake)
     assert fake.calls[0]["module_args"]["firewall_rules"] == []
     assert "files" not in fake.calls[0]["module_args"]
+    assert "exists" not in fake.calls[0]["module_args"]
 
 
 def test_a_gpo_that_sets_view_only_is_reported_against_permission_control(run_action, engine):

@@ -63,6 +63,15 @@ def test_read_document_adds_the_keys_decoding_needs_once_and_after_the_asked_one
     assert io.read_document([TS])["keys"] == [TS, io.CURRENT_VERSION_KEY, io.PRODUCT_OPTIONS_KEY]
 
 
+def test_read_document_carries_the_optional_fields_only_when_asked():
+    plain = io.read_document([TS])
+    assert "files" not in plain and "exists" not in plain
+    doc = io.read_document(files=["C:\\a.pol"], exists=["%SystemRoot%\\System32\\msra.exe"])
+    assert doc["files"] == ["C:\\a.pol"]
+    assert doc["exists"] == ["%SystemRoot%\\System32\\msra.exe"]
+    assert "files" not in io.read_document(exists=["C:\\x.exe"])
+
+
 @pytest.mark.parametrize(
     ("reg_type", "data", "kind", "raw"),
     [

@@ -19,7 +19,7 @@ EXPANDED = "C:\\Windows\\System32\\msra.exe"
 
 def _read(msra_exists=True, rules_exist=(True, True)):
     return {
-        "files": [{"path": EXPANDED, "exists": msra_exists, "size": 0, "sha256": None}],
+        "exists": [{"path": EXPANDED, "exists": msra_exists}],
         "firewall_rules": [
             {"name": name, "exists": exists}
             for name, exists in zip(DEFAULT_RULES, rules_exist, strict=True)
@@ -27,14 +27,15 @@ def _read(msra_exists=True, rules_exist=(True, True)):
     }
 
 
-def test_an_enabled_policy_reads_msra_and_the_rules_it_needs():
-    assert read_request(ENABLED) == {"files": [MSRA], "firewall_rules": list(DEFAULT_RULES)}
+def test_an_enabled_policy_probes_msra_and_reads_the_rules_it_needs():
+    # Existence only: the program's bytes are never asked for.
+    assert read_request(ENABLED) == {"exists": [MSRA], "firewall_rules": list(DEFAULT_RULES)}
 
 
 def test_a_policy_not_to_be_enabled_reads_and_reports_nothing():
     for state in ("disabled", "absent"):
         options = SimpleNamespace(state=state)
-        assert read_request(options) == {"files": [], "firewall_rules": []}
+        assert read_request(options) == {"exists": [], "firewall_rules": []}
         assert problems(options, _read(False, (False, False))) == []
 
 
@@ -60,5 +61,13 @@ def test_what_the_read_did_not_cover_is_not_a_problem():
 
 
 def test_msra_matches_case_insensitively_wherever_windows_lives():
-    read = {"files": [{"path": "D:\\WINNT\\system32\\MSRA.EXE", "exists": False}]}
+    read = {"exists": [{"path": "D:\\WINNT\\system32\\MSRA.EXE", "exists": False}]}
+    assert len(problems(ENABLED, read)) == 1
+
+
+def test_msra_is_judged_from_the_probe_not_from_files():
+    # A `files` entry (the Local Group Policy files, or an older read) says nothing here.
+    read = {"files": [{"path": EXPANDED, "exists": False, "size": 0, "sha256": None}]}
+    assert problems(ENABLED, read) == []
+    read["exists"] = [{"path": "%SystemRoot%\\System32\\msra.exe", "exists": False}]
     assert len(problems(ENABLED, read)) == 1

@@ -82,6 +82,18 @@ def test_the_read_request_is_the_union_without_repeats():
     }
 
 
+def test_the_probes_and_files_merge_apart_and_only_when_asked():
+    merged = merged_read_request(
+        [
+            {"keys": [], "exists": ["%SystemRoot%\\System32\\msra.exe"]},
+            {"keys": [], "exists": ["%systemroot%\\system32\\MSRA.EXE"], "files": ["C:\\g.ini"]},
+        ]
+    )
+    assert merged["exists"] == ["%SystemRoot%\\System32\\msra.exe"]
+    assert merged["files"] == ["C:\\g.ini"]
+    assert "exists" not in merged_read_request([{"keys": [], "exists": []}])
+
+
 def test_two_parts_changing_one_value_are_refused():
     change = {"op": "set_value", "path": "HKLM:\\A", "name": "v", "type": "REG_SZ", "data": "1"}
     other = dict(change, path="hklm:\\a", name="V")
