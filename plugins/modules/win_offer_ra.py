@@ -372,7 +372,7 @@ gpo_conflicts:
     - The task does not write those values (a write would only flap back at the next
       refresh); it leaves them as they are, keeps them in RV(drift) (they do differ from what
       the task asks), and warns once per conflict, naming the GPO (in check mode too).
-      RV(changed) covers only what is written.
+      C(changed) covers only what is written.
     - Empty when there is none, when the host has no Resultant Set of Policy (not domain
       joined), or when the task failed before comparing.
   returned: always

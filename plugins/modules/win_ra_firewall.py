@@ -146,7 +146,7 @@ options:
         file and the byte offset; nothing is written.
       - The PowerShell engine's file primitives are not written yet; until they are, give
         V(registry) for real Windows hosts. See the Local Group Policy guide.
-      - Applies to O(backend=policy) only: the built-in rules are not policy.
+      - Applies to O(backend=policy) only; the built-in rules are not policy.
     type: str
     choices: [ local_gpo, registry ]
     default: local_gpo
@@ -326,7 +326,7 @@ gpo_conflicts:
     - The task does not write those values (a write would only flap back at the next
       refresh); it leaves them as they are, keeps them in RV(drift) (they do differ from what
       the task asks), and warns once per conflict, naming the GPO (in check mode too).
-      RV(changed) covers only what is written.
+      C(changed) covers only what is written.
     - Empty when there is none, when the host has no Resultant Set of Policy (not domain
       joined), or when the task failed before comparing.
   returned: always

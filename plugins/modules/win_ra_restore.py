@@ -56,7 +56,8 @@ attributes:
 seealso:
   - module: winra.remote_assistance.win_remote_assistance
 author:
-  - winra.remote_assistance maintainers
+  # validate-modules wants a GitHub handle; the project has none to name yet.
+  - winra.remote_assistance maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -143,10 +143,16 @@ def test_absent_removes_only_our_records(run_action, fake_engine, make_read):
 
 def test_a_live_value_changed_outside_policy_differs(run_action, fake_engine, make_read):
     pol = _preg.write(OFFER_RECORDS)
-    live = {**LIVE_OK, TS: [("fAllowUnsolicited", "REG_DWORD", 0),
-                           ("fAllowUnsolicitedFullControl", "REG_DWORD", 0)]}  # fmt: skip
-    result, _engine = run_offer(run_action, fake_engine, with_files(make_read(live), pol),
-                               check_mode=True)  # fmt: skip
+    live = {
+        **LIVE_OK,
+        TS: [
+            ("fAllowUnsolicited", "REG_DWORD", 0),
+            ("fAllowUnsolicitedFullControl", "REG_DWORD", 0),
+        ],
+    }
+    result, _engine = run_offer(
+        run_action, fake_engine, with_files(make_read(live), pol), check_mode=True
+    )
     rows = [r for r in result["local_policy"]["values"] if r["status"] == "differs"]
     assert [(r["name"], r["policy"]["data"], r["live"]["data"]) for r in rows] == [
         ("fAllowUnsolicited", 1, 0)
