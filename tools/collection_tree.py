@@ -64,7 +64,10 @@ def make_tree(root: Path, dest_root: Path) -> Path:
     galaxy = load_galaxy(root)
     target = dest_root / "ansible_collections" / galaxy["namespace"] / galaxy["name"]
     target.mkdir(parents=True)
-    for rel in shipped_files(root):
+    # galaxy.yml beside the shipped files: the artifact carries the MANIFEST.json that
+    # ansible-galaxy makes from it, and tools that identify a collection (antsibull-docs)
+    # need one of the two.
+    for rel in [*shipped_files(root), "galaxy.yml"]:
         dest = target / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(root / rel, dest)
