@@ -376,8 +376,12 @@ def test_fleet_of_200_ntlm_hosts_with_forks_50(tmp_path):
                 {
                     "name": "each host answered for itself",
                     "ansible.builtin.assert": {
+                        # The read's last key is the computer name (contract 2: no facts
+                        # query; the controller reads them from the registry).
                         "that": [
-                            "read.facts.hostname == (inventory_hostname.split('.')[0] | upper)"
+                            "((read['keys'] | last)['values'] | selectattr('name', 'equalto',"
+                            " 'ComputerName') | map(attribute='data') | first)"
+                            " == (inventory_hostname.split('.')[0] | upper)"
                         ]
                     },
                 },
