@@ -22,6 +22,10 @@ BYTE_COUNTERS = frozenset({"bytes_in", "bytes_out"})
 OFF_STANDARD = ("values_off_standard", "values off standard after")
 
 
+# Keys whose values are each host's own (its computer name), not part of any standard.
+HOST_OWN_KEYS = {"hklm:\\system\\currentcontrolset\\control\\computername\\activecomputername"}
+
+
 def values_off_standard(registry: dict, standard: dict) -> int:
     """Values (in a lab registry dump) missing, extra, or of other type/data than `standard`.
 
@@ -32,6 +36,7 @@ def values_off_standard(registry: dict, standard: dict) -> int:
         return {
             (path.casefold(), name.casefold()): (value["type"], value["data"])
             for path, values in dump.items()
+            if path.casefold() not in HOST_OWN_KEYS
             for name, value in values.items()
         }
 
