@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._registry_values import (
+    name_key,
     normalise_path,
     path_key,
 )
@@ -63,6 +65,28 @@ def module_args(document: dict) -> dict:
     """The engine's only module option: the request as base64 of its UTF-8 JSON."""
     text = json.dumps(document, ensure_ascii=False)
     return {"request": base64.b64encode(text.encode("utf-8")).decode("ascii")}
+
+
+def file_key(path: str) -> str:
+    """How a file path in a read's `files` / `exists` answer is matched to the path asked
+    for, everywhere: the engine echoes each path as asked, but `%SystemRoot%` / `%windir%`
+    and the expanded folder, and `/` and `\\`, name the same file; names ignore case."""
+    expanded = re.sub(r"%(systemroot|windir)%", lambda _m: "C:\\Windows", path, flags=re.IGNORECASE)
+    return name_key(expanded.replace("/", "\\"))
+
+
+def answer_for(items, path: str) -> dict | None:
+    """The entry of a read's `files` or `exists` answer for `path`, or None. The engine echoes
+    each path as asked (file_key matches it); an answer that names the file expanded under
+    another Windows folder (D:\\WINNT\\...) still matches on the part below %SystemRoot%."""
+    answers = {file_key(str(i.get("path", ""))): i for i in items or [] if isinstance(i, dict)}
+    if file_key(path) in answers:
+        return answers[file_key(path)]
+    below = path.split("%", 2)[-1] if path.startswith("%") else None
+    if below:
+        tail = name_key(below.replace("/", "\\"))
+        return next((item for key, item in answers.items() if key.endswith(tail)), None)
+    return None
 
 
 def read_document(
@@ -137,9 +161,9 @@ def decode_value(kind: str, data: object) -> tuple[str, object]:
 
 
 def ordinal_ignore_case(name: str) -> bytes:
-    """.NET StringComparer.OrdinalIgnoreCase as a sort key: upper-cased UTF-16 code units."""
-    folded = "".join(c if len(c.upper()) != 1 else c.upper() for c in name)
-    return folded.encode("utf-16-be")
+    """.NET StringComparer.OrdinalIgnoreCase as a sort key: the registry's name rule, compared
+    as UTF-16 code units (the order .NET sorts in)."""
+    return name_key(name).encode("utf-16-be")
 
 
 def decode_key(key: dict) -> dict:

@@ -13,6 +13,9 @@ Remote Assistance session holds it open).
 
 from __future__ import annotations
 
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import (
+    answer_for,
+)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fw_presets import (
     DEFAULT_RULES,
 )
@@ -37,8 +40,7 @@ def problems(options, read: dict) -> list:
     if getattr(options, "state", None) != "enabled":
         return []
     found = []
-    probes = {name_key(item.get("path", "")): item for item in read.get("exists") or []}
-    msra = _file(probes, MSRA)
+    msra = answer_for(read.get("exists"), MSRA)
     if msra is not None and not msra.get("exists"):
         found.append(
             f"{msra.get('path') or MSRA} is missing: Offer Remote Assistance cannot start "
@@ -53,13 +55,3 @@ def problems(options, read: dict) -> list:
                 "(on Windows Server, install the Remote Assistance feature)"
             )
     return found
-
-
-def _file(probes: dict, wanted: str) -> dict | None:
-    # The engine echoes the path as asked; an expanded one (C:\Windows\System32\msra.exe)
-    # matches on the part below %SystemRoot%, which does not depend on where Windows lives.
-    tail = name_key(wanted.split("%", 2)[-1])
-    for key, item in probes.items():
-        if key == name_key(wanted) or key.endswith(tail):
-            return item
-    return None

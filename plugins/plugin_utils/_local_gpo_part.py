@@ -24,6 +24,9 @@ import hashlib
 from dataclasses import dataclass, field
 
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils import _gpt_ini, _preg
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import (
+    answer_for,
+)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import (
     HostStateError,
 )
@@ -230,12 +233,7 @@ def read_failure_hint(request: dict, read: dict) -> str:
 def _files(read: dict, host: str) -> tuple:
     # By path, not position: the same read may carry other files (msra.exe, for the
     # functional check). The engine echoes each path as it was asked.
-    by_path = {
-        str(item.get("path", "")).casefold(): item
-        for item in read.get("files") or []
-        if isinstance(item, dict)
-    }
-    found = tuple(by_path.get(path.casefold()) for path in FILES)
+    found = tuple(answer_for(read.get("files"), path) for path in FILES)
     if None in found:
         raise HostStateError(
             f"Host '{host}': the engine did not return the Local Group Policy files"

@@ -20,6 +20,7 @@ Keys the rollout created stay (empty): the engine's `apply` deletes values, neve
 
 from __future__ import annotations
 
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import file_key
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import (
     HostStateError,
     OptionError,
@@ -39,7 +40,6 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._registry_
     normalise_path,
     same_value,
 )
-from ansible_collections.winra.remote_assistance.plugins.plugin_utils._snapshot import file_key
 
 SETTING = "restore"
 OPTIONS = ("snapshot_dir", "force")

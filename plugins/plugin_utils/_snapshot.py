@@ -32,6 +32,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import file_key
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import OptionError
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._registry_values import (
     name_key,
@@ -106,13 +107,6 @@ def state_from_read(read: dict, rules=(), files=()) -> dict:
         if file_key(item["path"]) in managed_files
     ]
     return {"keys": keys, "firewall_rules": _unique_rules(found_rules), "files": found_files}
-
-
-def file_key(path: str) -> str:
-    """Key for matching a file path: the engine reports paths expanded (C:\\Windows\\...),
-    the controller may ask with %SystemRoot%; `/` reads as `\\`; names compare ignoring case."""
-    expanded = re.sub(r"%(systemroot|windir)%", lambda _m: "C:\\Windows", path, flags=re.IGNORECASE)
-    return name_key(expanded.replace("/", "\\"))
 
 
 def _unique_rules(rules: list) -> list:
