@@ -43,7 +43,7 @@ class ActionModule(EngineAction):
             directory, force = _restore.check_options(dict(self._task.args))
         except OptionError as err:
             return dict(result, failed=True, msg=str(err))
-        host = str((task_vars or {}).get("inventory_hostname") or self._play_context.remote_addr)
+        host = self._host(task_vars)
         directory = os.path.expanduser(directory)
         if not os.path.isdir(directory):
             message = f"The snapshot directory '{directory}' does not exist; nothing was written"

@@ -249,7 +249,7 @@ class EngineAction(ActionBase):
                 {run.name: run.part.policy_records(run.options, current) for run in runs},
                 read,
                 local_gpo.live_values(current),
-                str((task_vars or {}).get("inventory_hostname", "")),
+                self._host(task_vars),
             )
             whole = local_gpo.join_file_plan(whole, files, runs)
         except HostStateError as err:
@@ -295,8 +295,12 @@ class EngineAction(ActionBase):
         return self._finish(result, runs)
 
     # -- helpers ------------------------------------------------------------------------------
+    def _host(self, task_vars) -> str:
+        """The name errors and snapshots give the host: its inventory name."""
+        return str((task_vars or {}).get("inventory_hostname") or self._play_context.remote_addr)
+
     def _save_snapshot(self, task_vars, options, read: dict, runs: list, whole: Plan) -> dict:
-        host = (task_vars or {}).get("inventory_hostname") or self._play_context.remote_addr
+        host = self._host(task_vars)
         managed_rules = [
             want.name for run in runs for want in run.wants if isinstance(want, WantRule)
         ]
@@ -307,7 +311,7 @@ class EngineAction(ActionBase):
         # The snapshot speaks the collection's typed model, as the read it starts from does;
         # the plan's changes are in the engine's wire form (hex data, NetSecurity profiles).
         typed = [c if c["op"] == "replace_file" else typed_change(c) for c in whole.changes]
-        doc = _snapshot.document(str(host), before, _snapshot.after_changes(before, typed))
+        doc = _snapshot.document(host, before, _snapshot.after_changes(before, typed))
         return _snapshot.save(options.directory, doc, options.overwrite)
 
     def _engine(self, task_vars, document: dict, result: dict) -> dict:
