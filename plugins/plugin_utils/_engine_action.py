@@ -29,6 +29,7 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils import _sn
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import (
     CONTRACT_VERSION,
     decode_read,
+    file_key,
     module_args,
     read_document,
     typed_change,
@@ -125,8 +126,8 @@ def merged_read_request(requests: list) -> dict:
         ("keys", path_key),
         ("accounts", name_key),
         ("firewall_rules", name_key),
-        ("files", name_key),
-        ("exists", name_key),
+        ("files", file_key),
+        ("exists", file_key),
     ):
         seen = set()
         for request in requests:
