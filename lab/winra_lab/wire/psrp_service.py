@@ -123,12 +123,8 @@ def _receive_pipeline(host, request: WsmanRequest, shell: PsrpShell) -> bytes:
         # A pipeline waiting for input blocks, as PowerShell does; the client polls again.
         time.sleep(timeout)
         raise PsrpFault(wsman.timed_out())
-    wait = pipeline.ready_at - time.monotonic()
-    if wait > timeout:
-        time.sleep(timeout)
+    if not winrs.wait_until_ready(pipeline.ready_at, timeout):
         raise PsrpFault(wsman.timed_out())
-    if wait > 0:
-        time.sleep(wait)
     with shell.lock:
         fragments = shell.take_output(pipeline, request.max_envelope_size)
         done = shell.pipeline_done(pipeline)

@@ -147,6 +147,19 @@ def _run_when_ready(host, command: Command) -> None:
         command.output = (stdout, stderr, code)
 
 
+def wait_until_ready(ready_at: float, timeout: float) -> bool:
+    """Sleep until `ready_at`; False, after sleeping `timeout`, when it is further away than
+    the client's OperationTimeout (the client then gets the timeout fault and polls again).
+    Shared by WinRS commands and PSRP pipelines."""
+    wait = ready_at - time.monotonic()
+    if wait > timeout:
+        time.sleep(timeout)
+        return False
+    if wait > 0:
+        time.sleep(wait)
+    return True
+
+
 def _receive(host, request: WsmanRequest, shell: Shell) -> bytes:
     command = host.shells.command(shell, request.command_id)
     timeout = request.operation_timeout_s or DEFAULT_OPERATION_TIMEOUT_S
@@ -157,12 +170,8 @@ def _receive(host, request: WsmanRequest, shell: Shell) -> bytes:
     if command.runnable_at is None:
         command.runnable_at = time.monotonic()
     _run_when_ready(host, command)
-    wait = command.ready_at - time.monotonic()
-    if wait > timeout:
-        time.sleep(timeout)
+    if not wait_until_ready(command.ready_at, timeout):
         raise WsmanFault(wsman.timed_out())
-    if wait > 0:
-        time.sleep(wait)
     stdout, stderr, code = command.output
     # Output is delivered once, as Windows does; a repeated Receive sees only Done.
     command.output = (b"", b"", code)
