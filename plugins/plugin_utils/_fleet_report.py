@@ -77,9 +77,9 @@ KNOWN_SETTINGS = (
 NO_RESULT_MSG = "no result recorded: the host was unreachable or did not run"
 
 
-def host_record(host, audit):
-    """Classify one host's audit input into a record of the report."""
-    record = {
+def empty_record(host) -> dict:
+    """A host record with every key of the current layout, before anything is known."""
+    return {
         "host": host,
         "status": COMPLIANT,
         "msg": None,
@@ -89,6 +89,11 @@ def host_record(host, audit):
         "functional_problems": [],
         "engine_runs": {},
     }
+
+
+def host_record(host, audit):
+    """Classify one host's audit input into a record of the report."""
+    record = empty_record(host)
     audit = audit if isinstance(audit, dict) else {}
     results = {
         key: audit.get(key)

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fleet_report import (
     REPORT_VERSION,
     UNREACHABLE,
+    empty_record,
     is_report_document,
     summarize,
 )
@@ -64,14 +65,7 @@ def _check(source: str, report) -> None:
 
 def _normalised(record: dict) -> dict:
     """A record in the current layout (reports of version 1 had no functional_problems)."""
-    merged = {
-        "msg": None,
-        "drift": [],
-        "warnings": [],
-        "gpo_conflicts": [],
-        "functional_problems": [],
-        "engine_runs": {},
-    }
+    merged = empty_record(record["host"])
     merged.update(record)
     return merged
 
