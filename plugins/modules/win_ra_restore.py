@@ -24,6 +24,13 @@ description:
     snapshot did not have (a restore removes what was added after it), and gives every managed
     firewall rule its prior enabled state and profiles, in one compare-and-swap C(apply); a
     value changed between the read and the write makes the host engine refuse every change.
+  - With the Local Group Policy store (C(policy_store=local_gpo)) the rollout also replaced
+    C(Registry.pol) and C(gpt.ini). The restore takes the records the rollout added out of the
+    C(Registry.pol) the host holds now and puts back the records it removed (every other
+    record stays), and raises the machine version in C(gpt.ini) so that Group Policy applies
+    the change; both files go first in the same C(apply). A C(Registry.pol) the rollout created
+    ends empty (its header only), and C(gpt.ini) is never put back to older bytes. A record the
+    rollout wrote that was changed since counts as changed since the rollout.
   - Keys the rollout created stay on the host, empty (the host engine deletes values, never
     keys).
   - A host without a snapshot file (the rollout wrote nothing to it, so it took none) is left

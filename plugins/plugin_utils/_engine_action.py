@@ -73,6 +73,23 @@ def _no_policy_records(options, current) -> list:
     return []
 
 
+class EngineFailure(Exception):
+    """The engine could not read, or did not apply: the message for the task, the engine's
+    result (its error keys go into the task's), and whether the host was left changed (a
+    rollback that failed)."""
+
+    def __init__(self, message: str, engine_result: dict | None = None, host_changed=False):
+        super().__init__(message)
+        self.engine_result = engine_result or {}
+        self.host_changed = host_changed
+
+
+def engine_failure_keys(engine_result: dict | None) -> dict:
+    """The engine's error details a failed task passes on."""
+    keys = ("error", "conflicts", "rolled_back", "retryable")
+    return {key: engine_result[key] for key in keys if engine_result and key in engine_result}
+
+
 @dataclass(frozen=True)
 class EnginePart:
     """What one domain module declares; the loop does the rest.
@@ -214,20 +231,10 @@ class EngineAction(ActionBase):
         # could set here, so it spares the host the Resultant Set of Policy query.
         asked = merged_read_request([run.part.read_request(run.options) for run in runs])
         request = read_document(**asked, policy_sources=bool(asked["keys"]))
-        read = self._engine(task_vars, request, result)
-        if read.get("failed"):
-            message = f"Failed to read the host state: {read.get('msg')}"
-            message += local_gpo.read_failure_hint(request, read)
-            return self._failed(result, runs, message, read)
-        if read.get("contract_version") != CONTRACT_VERSION:
-            return self._failed(
-                result,
-                runs,
-                f"Failed to read the host state: the engine speaks contract version "
-                f"{read.get('contract_version')!r}, this collection needs {CONTRACT_VERSION}",
-            )
-
-        read = decode_read(read, request)
+        try:
+            read = self._read(task_vars, request, result)
+        except EngineFailure as failure:
+            return self._failed(result, runs, str(failure), failure.engine_result)
         current = CurrentState.from_read(read)
         plans = []
         try:
@@ -284,15 +291,14 @@ class EngineAction(ActionBase):
                     result, runs, f"{err}; nothing was written to the host", keep_drift=True
                 )
 
-        applied = self._engine(task_vars, {"action": "apply", "changes": whole.changes}, result)
-        if applied.get("failed"):
+        try:
+            self._apply(task_vars, whole.changes, result)
+        except EngineFailure as failure:
             # A refused or rolled-back apply leaves the host as it was read.
-            changed = applied.get("error") == "rollback_failed"
             for run in runs:
-                run.result["changed"] = changed and run.result["changed"]
-            result["changed"] = changed
-            message = f"Failed to apply {len(whole.changes)} change(s): {applied.get('msg')}"
-            return self._failed(result, runs, message, applied, keep_drift=True)
+                run.result["changed"] = failure.host_changed and run.result["changed"]
+            result["changed"] = failure.host_changed
+            return self._failed(result, runs, str(failure), failure.engine_result, keep_drift=True)
         return self._finish(result, runs)
 
     # -- helpers ------------------------------------------------------------------------------
@@ -315,6 +321,30 @@ class EngineAction(ActionBase):
         doc = _snapshot.document(host, before, _snapshot.after_changes(before, typed))
         return _snapshot.save(options.directory, doc, options.overwrite)
 
+    def _read(self, task_vars, request: dict, result: dict) -> dict:
+        """The host's state as the engine read it, decoded; EngineFailure if it could not."""
+        read = self._engine(task_vars, request, result)
+        if read.get("failed"):
+            message = f"Failed to read the host state: {read.get('msg')}"
+            raise EngineFailure(message + local_gpo.read_failure_hint(request, read), read)
+        if read.get("contract_version") != CONTRACT_VERSION:
+            raise EngineFailure(
+                f"Failed to read the host state: the engine speaks contract version "
+                f"{read.get('contract_version')!r}, this collection needs {CONTRACT_VERSION}"
+            )
+        return decode_read(read, request)
+
+    def _apply(self, task_vars, changes: list, result: dict) -> None:
+        """One compare-and-swap apply of `changes`; EngineFailure if the engine refused it,
+        rolled it back, or could not roll it back (host_changed)."""
+        applied = self._engine(task_vars, {"action": "apply", "changes": changes}, result)
+        if applied.get("failed"):
+            raise EngineFailure(
+                f"Failed to apply {len(changes)} change(s): {applied.get('msg')}",
+                applied,
+                host_changed=applied.get("error") == "rollback_failed",
+            )
+
     def _engine(self, task_vars, document: dict, result: dict) -> dict:
         result["engine_runs"] += 1
         return self._execute_module(
@@ -335,9 +365,7 @@ class EngineAction(ActionBase):
             run.result.update(dict.fromkeys(run.part.result_keys))
             if not keep_drift:
                 run.result.update(drift=[], changed=False)
-        for key in ("error", "conflicts", "rolled_back", "retryable"):
-            if engine_result and key in engine_result:
-                result[key] = engine_result[key]
+        result.update(engine_failure_keys(engine_result))
         result.setdefault("changed", False)
         return self._finish(result, runs)
 

@@ -193,7 +193,7 @@ def plan_files(wishes: dict, read: dict, live: dict, host: str) -> FilePlan:
         raise HostStateError(
             f"Host '{host}': Failed to read '{ini_file['path']}': {err}; nothing was written"
         ) from None
-    result.changes = [_replace(pol_file, new_pol), _replace(ini_file, new_ini)]
+    result.changes = [replace_change(pol_file, new_pol), replace_change(ini_file, new_ini)]
     result.diff_before = [f"{pol_file['path']} sha256={pol_file.get('sha256')}"]
     result.diff_after = [f"{pol_file['path']} sha256={hashlib.sha256(new_pol).hexdigest()}"]
     return result
@@ -248,7 +248,8 @@ def _data(file: dict) -> bytes | None:
     return base64.b64decode(file.get("data") or "")
 
 
-def _replace(file: dict, data: bytes) -> dict:
+def replace_change(file: dict, data: bytes) -> dict:
+    """A replace_file change, compare-and-swap on what the read returned for `file`."""
     if file.get("exists"):
         expect = {"present": True, "sha256": file["sha256"]}
     else:

@@ -11,7 +11,9 @@ rules, and:
   changed it since the rollout) is reported and left alone, unless `force`;
 - wants every value of `before` back, every value `before` did not have deleted (a restore
   removes what was added after the snapshot), every managed rule back to its prior enabled
-  state and profiles.
+  state and profiles;
+- with the Local Group Policy store, undoes the rollout's records in Registry.pol and raises
+  gpt.ini's version (_restore_files).
 
 The wants go through the same planner as a rollout, so every write carries the `expect` this
 read returned: a value changed between this read and the apply makes the engine refuse all.
@@ -20,18 +22,22 @@ Keys the rollout created stay (empty): the engine's `apply` deletes values, neve
 
 from __future__ import annotations
 
+import os
+
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils import _snapshot
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_io import file_key
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import (
-    HostStateError,
     OptionError,
     OptionErrors,
 )
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._plan import (
     RULE_PATH,
     CurrentState,
+    Plan,
     WantAbsent,
     WantRule,
     WantValue,
+    make_plan,
 )
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._registry_values import (
     REG_TYPES,
@@ -43,6 +49,10 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._registry_
 
 SETTING = "restore"
 OPTIONS = ("snapshot_dir", "force")
+
+
+class RestoreError(Exception):
+    """A snapshot that cannot be used: nothing is read from or written to the host."""
 
 
 def check_options(args: dict) -> tuple[str, bool]:
@@ -65,6 +75,35 @@ def check_options(args: dict) -> tuple[str, bool]:
     return directory, force
 
 
+def find_snapshot(directory: str, host: str) -> tuple[dict | None, dict | str]:
+    """(the host's checked snapshot, {path, sha256, taken_at}), or (None, a warning) when the
+    rollout took none for this host (it wrote nothing there). RestoreError: the directory is
+    missing, or the snapshot is damaged, altered or someone else's."""
+    directory = os.path.expanduser(directory)
+    if not os.path.isdir(directory):
+        raise RestoreError(
+            f"The snapshot directory '{directory}' does not exist; nothing was written"
+        )
+    path = _snapshot.file_for(directory, host)
+    if not os.path.exists(path):
+        return None, f"No snapshot for host '{host}' in '{directory}': nothing to restore"
+    try:
+        snapshot = _snapshot.load(directory, host)
+    except _snapshot.SnapshotError as err:
+        raise RestoreError(f"{err}; nothing was written to the host") from None
+    return snapshot, {"path": path, "sha256": snapshot["sha256"], "taken_at": snapshot["taken_at"]}
+
+
+def left_alone(changed: list) -> str:
+    """The message of a restore refused because the host changed since the rollout."""
+    first = changed[0]
+    return (
+        f"Left alone: {len(changed)} managed value(s), rule(s) or policy record(s) changed since "
+        f"the rollout (first: '{first['path']}\\{first['name']}'); see changed_since_rollout, "
+        "and set force to restore anyway"
+    )
+
+
 def read_request(snapshot: dict) -> dict:
     """The keys and rules of the snapshot: exactly what a restore may change."""
     before, after = snapshot["before"], snapshot["after"]
@@ -85,16 +124,6 @@ def read_request(snapshot: dict) -> dict:
     return request
 
 
-def _file_state(item: dict | None) -> dict | None:
-    if item is None or not item.get("exists"):
-        return None
-    return {"sha256": item.get("sha256")}
-
-
-def _files_read(read: dict) -> dict:
-    return {file_key(item["path"]): item for item in read.get("files") or []}
-
-
 def _values(key: dict) -> dict:
     return {name_key(v["name"]): RegValue(v["name"], v["type"], v["data"]) for v in key["values"]}
 
@@ -107,16 +136,11 @@ def _state(value: RegValue | None) -> dict | None:
     return value.as_json() if value is not None else None
 
 
-def differences(expected: dict, current: CurrentState, read: dict | None = None) -> list:
-    """Where the host differs from a snapshot state (`before` or `after`): one item per value,
-    rule or file, {path, name, expected, actual}, as drift items are (a file: name "",
-    states {sha256} or null)."""
+def differences(expected: dict, current: CurrentState) -> list:
+    """Where the host's values and rules differ from a snapshot state (`before` or `after`):
+    one item per value or rule, {path, name, expected, actual}, as drift items are. The Local
+    Group Policy file is compared record by record (_restore_files)."""
     found = []
-    files = _files_read(read or {})
-    for item in expected.get("files", []):
-        wanted, actual = _file_state(item), _file_state(files.get(file_key(item["path"])))
-        if wanted != actual:
-            found.append({"path": item["path"], "name": "", "expected": wanted, "actual": actual})
     for key in expected["keys"]:
         path = normalise_path(key["path"])
         want, have = _values(key), _current_values(current, path)
@@ -169,23 +193,6 @@ def wants(snapshot: dict, current: CurrentState) -> list:
     return found
 
 
-def file_changes(snapshot: dict, read: dict) -> list:
-    """replace_file changes that put every file of `before` back, compare-and-swap on what
-    this read returned. A file the snapshot did not have cannot be removed: the engine has no
-    op to delete a file, so that stops the restore before anything is written."""
-    files, changes = _files_read(read), []
-    for item in snapshot["before"].get("files", []):
-        actual = files.get(file_key(item["path"]))
-        now = _file_state(actual)
-        if now == _file_state(item):
-            continue
-        if not item.get("exists"):
-            raise HostStateError(
-                f"Failed to restore '{item['path']}': it did not exist before the rollout and "
-                "the host engine cannot delete a file; remove it by hand"
-            )
-        expect = {"present": False} if now is None else {"present": True, **now}
-        changes.append(
-            {"op": "replace_file", "path": item["path"], "data": item["data"], "expect": expect}
-        )
-    return changes
+def plan(snapshot: dict, current: CurrentState) -> Plan:
+    """The live values' and rules' changes back to `before`, compare-and-swap on this read."""
+    return make_plan(wants(snapshot, current), current)

@@ -1,7 +1,8 @@
 """Snapshot and restore on a mixed lab fleet, checked on the lab's own state: the rollout
-keeps each host's prior state on the controller, restore.yml puts it back value for value,
-a host changed since the rollout is left alone (and restored with force), and a check-mode
-restore writes nothing."""
+keeps each host's prior state on the controller, restore.yml puts it back value for value
+(registry, rules, and with the Local Group Policy store the records of Registry.pol, gpt.ini's
+version raised), a host changed since the rollout is left alone (and restored with force),
+and a check-mode restore writes nothing."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ import json
 import pytest
 from e2e_support import RA_UNSOLICIT, RULES_MODE, TS, dword, run_playbook, sz, writes
 
+from winra_lab.windows.group_policy import GPT_INI, MACHINE_POL, encode_pol, read_pol
+
 pytestmark = pytest.mark.e2e
 
 POLICY_FLEET = ["fresh", "drift-helpers", "drift-firewall", "legacy-xp-values", "compliant"]
 RULES_FLEET = ["localized-nb", "server-2019", "fresh"]
+LOCAL_GPO_FLEET = ["local-gpo-others", "fresh", "drift-helpers", "drift-firewall"]
+REGISTRY_STORE = {"offer_remote_assistance_policy_store": "registry"}
 
 
 def without_empty_keys(registry: dict) -> dict:
@@ -46,16 +51,21 @@ def rules_lab(lab_of):
     return lab_of(RULES_FLEET)
 
 
+@pytest.fixture(scope="module")
+def gpo_lab(lab_of):
+    return lab_of(LOCAL_GPO_FLEET)
+
+
 def rollout(lab, tmp_path, snapshots, extra=None):
+    """site.yml with snapshots; the registry store unless `extra` says otherwise (the Local
+    Group Policy files have their own test below)."""
     run = run_playbook(
         "site.yml",
         lab.inventory,
         tmp_path,
-        # The live store: restoring the Local Group Policy files is not covered yet (a file
-        # the rollout created cannot be removed by the engine; see docs/guides/restore.md).
         extra_vars={
             "offer_remote_assistance_snapshot_dir": str(snapshots),
-            "offer_remote_assistance_policy_store": "registry",
+            **REGISTRY_STORE,
             **(extra or {}),
         },
     )
@@ -168,3 +178,53 @@ def test_a_damaged_snapshot_is_refused_and_nothing_is_written(lab, tmp_path):
     run = restore(lab, tmp_path, snapshots, "--limit", host)
     assert run.failed_hosts() == {host} and "sha256" in run.output
     assert total_writes(lab) == 0
+
+
+def policy_records(lab) -> dict:
+    """Each host's Registry.pol records (none when there is no file) and gpt.ini version."""
+    found = {}
+    for host in lab.names:
+        ini = lab.client.file_bytes(host, GPT_INI) or b""
+        version = next(
+            (int(line.split(b"=")[1]) for line in ini.splitlines() if line.startswith(b"Version=")),
+            0,
+        )
+        found[host] = (read_pol(lab.client.file_bytes(host, MACHINE_POL) or b""), version)
+    return found
+
+
+def test_restore_with_the_local_group_policy_store_undoes_the_rollouts_records(gpo_lab, tmp_path):
+    lab = gpo_lab
+    lab.client.reset()
+    prior, prior_policy = lab_state(lab), policy_records(lab)
+    snapshots = tmp_path / "snapshots"
+    rollout(lab, tmp_path, snapshots, {"offer_remote_assistance_policy_store": "local_gpo"})
+    rolled = policy_records(lab)
+    assert all(rolled[h][0] != prior_policy[h][0] for h in lab.names), "every file was written"
+
+    run = restore(lab, tmp_path, snapshots)
+    assert run.returncode == 0, run.output[-4000:]
+    assert lab_state(lab) == prior, "values and rules as before"
+    restored = policy_records(lab)
+    for host in lab.names:
+        # Record for record as before (others' records included); a file the rollout created
+        # stays, empty. gpt.ini's version goes up again so that clients apply the change.
+        assert restored[host][0] == prior_policy[host][0], host
+        assert restored[host][1] > rolled[host][1], host
+    # The next Group Policy refresh applies the restored file and keeps the prior state.
+    for host in lab.names:
+        lab.client.gp_refresh(host)
+    assert lab_state(lab) == prior
+
+    # Someone else's policy record added since the rollout is not the rollout's: a second
+    # rollout and restore keep it.
+    lab.client.reset()
+    snapshots = tmp_path / "again"
+    rollout(lab, tmp_path, snapshots, {"offer_remote_assistance_policy_store": "local_gpo"})
+    host = lab.by_profile("fresh")[0]
+    vendor = ("Software\\Policies\\Vendor", "Later", "REG_SZ", "x")
+    later = lab.client.file_bytes(host, MACHINE_POL) + encode_pol([vendor])[8:]  # no header
+    lab.client.put_file(host, MACHINE_POL, later)
+    run = restore(lab, tmp_path, snapshots, "--limit", host)
+    assert run.returncode == 0, run.output[-4000:]
+    assert read_pol(lab.client.file_bytes(host, MACHINE_POL)) == read_pol(encode_pol([vendor]))

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-
-import pytest
-
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils import _restore, _snapshot
-from ansible_collections.winra.remote_assistance.plugins.plugin_utils._errors import HostStateError
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._plan import (
     CurrentState,
     WantAbsent,
@@ -72,58 +66,6 @@ def test_differences_name_values_and_rules_changed_since_the_rollout():
     found = _restore.differences(snap["after"], current)
     assert [(d["path"], d["name"]) for d in found] == [(LIST, "Later"), ("FirewallRule", RULE)]
     assert found[1]["expected"] == {"enabled": True, "profiles": ["domain"]}
-
-
-POL = "C:\\Windows\\System32\\GroupPolicy\\Machine\\Registry.pol"
-OLD, NEW = base64.b64encode(b"PReg old").decode(), base64.b64encode(b"PReg new").decode()
-
-
-def _file(exists, data=None):
-    if not exists:
-        return {"path": POL, "exists": False, "size": 0, "sha256": None, "data": None}
-    raw = base64.b64decode(data)
-    return {"path": POL, "exists": True, "sha256": hashlib.sha256(raw).hexdigest(), "data": data}
-
-
-def _file_snapshot(prior_file):
-    change = {
-        "op": "replace_file",
-        "path": "%SystemRoot%\\System32\\GroupPolicy\\Machine\\Registry.pol",
-        "data": NEW,
-        "expect": {},
-    }
-    before = _snapshot.state_from_read({"files": [prior_file]}, files=[change["path"]])
-    return _snapshot.document("h", before, _snapshot.after_changes(before, [change]), "T")
-
-
-def test_a_replaced_file_is_in_the_snapshot_and_put_back_compare_and_swap():
-    snap = _file_snapshot(_file(True, OLD))
-    assert snap["before"]["files"] == [_file(True, OLD) | {"path": POL}]
-    assert snap["after"]["files"][0]["sha256"] == _file(True, NEW)["sha256"]
-    now = {"files": [_file(True, NEW)]}
-    assert _restore.differences(snap["after"], CurrentState.from_read(now), now) == []
-    assert _restore.read_request(snap)["files"] == [POL]
-    assert _restore.file_changes(snap, now) == [
-        {
-            "op": "replace_file",
-            "path": POL,
-            "data": OLD,
-            "expect": {"present": True, "sha256": _file(True, NEW)["sha256"]},
-        }
-    ]
-
-
-def test_a_file_changed_since_the_rollout_is_a_difference():
-    snap = _file_snapshot(_file(True, OLD))
-    now = {"files": [_file(True, base64.b64encode(b"someone else").decode())]}
-    [found] = _restore.differences(snap["after"], CurrentState.from_read(now), now)
-    assert found["path"] == POL and found["name"] == ""
-
-
-def test_a_file_the_snapshot_did_not_have_cannot_be_removed_and_stops_the_restore():
-    snap = _file_snapshot(_file(False))
-    with pytest.raises(HostStateError, match="cannot delete a file"):
-        _restore.file_changes(snap, {"files": [_file(True, NEW)]})
 
 
 def test_a_snapshot_without_files_asks_for_none():
