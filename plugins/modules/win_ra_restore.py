@@ -90,17 +90,18 @@ engine_runs:
   type: int
 drift:
   description:
-    - One item per value or rule the restore changes, C({setting, path, name, expected, actual})
-      with C(setting) C(restore); C(expected) is the snapshot's state, C(null) for a value the
-      restore deletes.
+    - One item per value, rule or C(Registry.pol) record the restore changes,
+      C({setting, path, name, expected, actual}) with C(setting) C(restore); C(expected) is the
+      snapshot's state, C(null) for a value or record the restore deletes.
   returned: always
   type: list
   elements: dict
 changed_since_rollout:
   description:
-    - One item per value or rule whose state differs from what the rollout wrote,
-      C({path, name, expected, actual}) (C(expected) is what the rollout left, C(null) for a
-      value that was not there). Empty when the host is as the rollout left it.
+    - One item per value, rule or C(Registry.pol) record whose state differs from what the
+      rollout wrote, C({path, name, expected, actual}) (C(expected) is what the rollout left,
+      C(null) for a value that was not there; a record's C(name) is its key and value name).
+      Empty when the host is as the rollout left it.
   returned: always
   type: list
   elements: dict

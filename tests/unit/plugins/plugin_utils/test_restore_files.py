@@ -89,7 +89,7 @@ def test_a_file_as_the_rollout_left_it_gets_its_prior_records_and_a_higher_versi
 def test_a_file_the_rollout_created_ends_empty_and_gpt_ini_stays():
     snap = snapshot(None, pol(*ENABLED), prior_ini=None)
     rolled_ini = _gpt_ini.updated(None)
-    changes, _ = SnapshotFiles(snap, host_now(pol(*ENABLED), rolled_ini), "ws1").changes()
+    changes = SnapshotFiles(snap, host_now(pol(*ENABLED), rolled_ini), "ws1").changes()[0]
     assert written(changes)[MACHINE_POL] == pol(), "an empty policy file: its header only"
     assert changes[0]["expect"]["present"] is True
     assert _gpt_ini.version_of(written(changes)[GPT_INI]) > _gpt_ini.version_of(rolled_ini)
@@ -100,7 +100,7 @@ def test_records_others_added_since_the_rollout_stay_and_do_not_stop_the_restore
     now = pol(LATER, UPDATES, *ENABLED)
     files = SnapshotFiles(snap, host_now(now, _gpt_ini.updated(INI)), "ws1")
     assert files.changed_since_rollout() == []
-    changes, _ = files.changes()
+    changes = files.changes()[0]
     assert written(changes)[MACHINE_POL] == pol(LATER, UPDATES)
 
 
