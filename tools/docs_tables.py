@@ -195,13 +195,25 @@ def firewall_profiles() -> str:
 # --- the modules' options (docs/architecture.md) ----------------------------------------
 
 
-def module_documentation(module: str) -> dict:
-    """A module's DOCUMENTATION, read without importing it."""
-    tree = ast.parse((ROOT / "plugins" / "modules" / f"{module}.py").read_text("utf-8"))
-    for node in tree.body:
+def _documentation_string(path: Path) -> str:
+    """The DOCUMENTATION string of a module or doc fragment file, read without importing it."""
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "DOCUMENTATION":
-            return yaml.safe_load(node.value.value)
-    raise LookupError(f"{module}: no DOCUMENTATION")
+            return node.value.value
+    raise LookupError(f"{path}: no DOCUMENTATION")
+
+
+def module_documentation(module: str) -> dict:
+    """A module's DOCUMENTATION with the options of this collection's doc fragments merged
+    in (a module's own option wins, as in ansible-doc)."""
+    doc = yaml.safe_load(_documentation_string(ROOT / "plugins" / "modules" / f"{module}.py"))
+    prefix = "winra.remote_assistance."
+    for fragment in doc.get("extends_documentation_fragment") or []:
+        if fragment.startswith(prefix):
+            path = ROOT / "plugins" / "doc_fragments" / f"{fragment[len(prefix) :]}.py"
+            options = yaml.safe_load(_documentation_string(path)).get("options") or {}
+            doc["options"] = {**options, **doc.get("options", {})}
+    return doc
 
 
 def spec_type(spec: dict) -> str:

@@ -119,27 +119,6 @@ options:
     elements: str
     default: []
     version_added: 1.0.0
-  policy_store:
-    description:
-      - Where the policy is kept. V(local_gpo) writes the machine Local Group Policy, as
-        C(gpedit.msc) does (C(%SystemRoot%\System32\GroupPolicy\Machine\Registry.pol) and
-        C(gpt.ini)), and the live values in the same engine run, so the effect does not wait
-        for a refresh and a Group Policy refresh keeps the values. V(registry) writes only the
-        live policy values, as before.
-      - V(local_gpo) reads both files in the same C(read) as the registry (no extra round
-        trip). Only the records this collection manages change; every other record is kept
-        byte for byte and in order. C(gpt.ini)'s machine version is raised only when
-        C(Registry.pol) changes. A second run with the same input writes nothing.
-      - A C(Registry.pol) that does not parse completely fails the task, naming the host, the
-        file and the byte offset; nothing is written.
-      - The PowerShell engine's file primitives are not written yet; until they are, give
-        V(registry) for real Windows hosts. See the Local Group Policy guide.
-      - Offer Remote Assistance (O(state), O(permission), O(helpers)) goes into Registry.pol;
-        O(solicited) and O(dcom) stay live values only (DCOM is not a policy).
-    type: str
-    choices: [ local_gpo, registry ]
-    default: local_gpo
-    version_added: 1.1.0
   solicited:
     description:
       - The B(Solicited Remote Assistance) policy (invitations), in the same
@@ -179,26 +158,10 @@ options:
         type: str
         choices: [ minutes, hours, days ]
         default: hours
-  snapshot_dir:
-    description:
-      - Directory on the controller for the per-host snapshot, C(<snapshot_dir>/<inventory_hostname>.json).
-      - Before the first write to a host, the task saves there what the host held (every key
-        it read with all its values, the firewall rules it manages) and what it writes, with
-        the time and a SHA-256, from the C(read) it makes anyway (no extra round trip). The
-        file is written atomically (temporary file, then rename) and only when the task
-        applies changes (never in check mode).
-      - M(winra.remote_assistance.win_ra_restore) puts the host back to it.
-      - Relative paths are relative to the directory C(ansible-playbook) runs in. Omit for no
-        snapshot.
-    type: path
-  snapshot_overwrite:
-    description:
-      - Replace a snapshot that is already there. By default the first snapshot is kept, so a
-        second rollout does not lose the state from before the first one.
-    type: bool
-    default: false
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - winra.remote_assistance.policy_store
+  - winra.remote_assistance.snapshot
 attributes:
   check_mode:
     support: full
@@ -326,6 +289,10 @@ local_policy:
 drift:
   description:
     - One item per managed value that differs from what the task asks; empty when compliant.
+    - With O(policy_store=local_gpo), also one item per C(Registry.pol) record the task adds
+      or removes (C(setting) V(local_group_policy), C(path) the file, C(name) the record's
+      C(<key>\<value>)): live values that are right do not make a host compliant when its
+      Local Group Policy does not hold the standard.
     - In check mode this is the audit report; otherwise it lists what was changed.
   returned: always
   type: list
@@ -336,7 +303,7 @@ drift:
       type: str
       returned: always
       sample: helpers
-      choices: [ offer_policy, permission, helpers, dcom, solicited ]
+      choices: [ offer_policy, permission, helpers, dcom, solicited, local_group_policy ]
     path:
       description: The registry key path.
       type: str

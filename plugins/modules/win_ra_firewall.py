@@ -131,26 +131,6 @@ options:
       - Has no effect with O(state=absent).
     type: bool
     default: false
-  policy_store:
-    description:
-      - Where the policy is kept. V(local_gpo) writes the machine Local Group Policy, as
-        C(gpedit.msc) does (C(%SystemRoot%\System32\GroupPolicy\Machine\Registry.pol) and
-        C(gpt.ini)), and the live values in the same engine run, so the effect does not wait
-        for a refresh and a Group Policy refresh keeps the values. V(registry) writes only the
-        live policy values, as before.
-      - V(local_gpo) reads both files in the same C(read) as the registry (no extra round
-        trip). Only the records this collection manages change; every other record is kept
-        byte for byte and in order. C(gpt.ini)'s machine version is raised only when
-        C(Registry.pol) changes. A second run with the same input writes nothing.
-      - A C(Registry.pol) that does not parse completely fails the task, naming the host, the
-        file and the byte offset; nothing is written.
-      - The PowerShell engine's file primitives are not written yet; until they are, give
-        V(registry) for real Windows hosts. See the Local Group Policy guide.
-      - Applies to O(backend=policy) only; the built-in rules are not policy.
-    type: str
-    choices: [ local_gpo, registry ]
-    default: local_gpo
-    version_added: 1.1.0
   state:
     description:
       - V(present) makes sure the entries are in the lists (or the rules are enabled).
@@ -162,26 +142,10 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  snapshot_dir:
-    description:
-      - Directory on the controller for the per-host snapshot, C(<snapshot_dir>/<inventory_hostname>.json).
-      - Before the first write to a host, the task saves there what the host held (every key
-        it read with all its values, the firewall rules it manages) and what it writes, with
-        the time and a SHA-256, from the C(read) it makes anyway (no extra round trip). The
-        file is written atomically (temporary file, then rename) and only when the task
-        applies changes (never in check mode).
-      - M(winra.remote_assistance.win_ra_restore) puts the host back to it.
-      - Relative paths are relative to the directory C(ansible-playbook) runs in. Omit for no
-        snapshot.
-    type: path
-  snapshot_overwrite:
-    description:
-      - Replace a snapshot that is already there. By default the first snapshot is kept, so a
-        second rollout does not lose the state from before the first one.
-    type: bool
-    default: false
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - winra.remote_assistance.policy_store
+  - winra.remote_assistance.snapshot
 attributes:
   check_mode:
     support: full
@@ -295,7 +259,9 @@ drift:
     setting:
       description:
         - What the item belongs to - V(firewall_list_enabled) (a list's C(Enabled) flag),
-          V(firewall_ports), V(firewall_programs) or V(firewall_rules).
+          V(firewall_ports), V(firewall_programs) or V(firewall_rules); V(local_group_policy)
+          for a C(Registry.pol) record the task adds or removes (O(policy_store=local_gpo)),
+          with C(path) the file and C(name) the record's C(<key>\<value>).
       type: str
       returned: always
     path:

@@ -157,24 +157,6 @@ options:
       - Only error messages change; behaviour does not.
     type: dict
     default: {}
-  snapshot_dir:
-    description:
-      - Directory on the controller for the per-host snapshot, C(<snapshot_dir>/<inventory_hostname>.json).
-      - Before the first write to a host, the task saves there what the host held (every key
-        it read with all its values, the firewall rules it manages) and what it writes, with
-        the time and a SHA-256, from the C(read) it makes anyway (no extra round trip). The
-        file is written atomically (temporary file, then rename) and only when the task
-        applies changes (never in check mode).
-      - M(winra.remote_assistance.win_ra_restore) puts the host back to it.
-      - Relative paths are relative to the directory C(ansible-playbook) runs in. Omit for no
-        snapshot.
-    type: path
-  snapshot_overwrite:
-    description:
-      - Replace a snapshot that is already there. By default the first snapshot is kept, so a
-        second rollout does not lose the state from before the first one.
-    type: bool
-    default: false
 notes:
   - An empty dictionary for a dictionary option (C(offer.solicited={})) is refused. Give
     its suboptions, or null to leave it unmanaged.

@@ -264,7 +264,7 @@ class EngineAction(ActionBase):
             return self._failed(result, runs, str(err))
 
         for run, plan in zip(runs, plans, strict=True):
-            run.result["drift"] = plan.drift
+            run.result["drift"] = plan.drift + local_gpo.file_drift(files, run.name)
             run.result["changed"] = bool(plan.changes) or local_gpo.part_changed(files, run)
             if self._task.diff:
                 run.result["diff"] = plan.diff

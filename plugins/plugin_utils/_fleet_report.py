@@ -72,6 +72,7 @@ KNOWN_SETTINGS = (
     "firewall_ports",
     "firewall_programs",
     "firewall_rules",
+    "local_group_policy",
 )
 
 NO_RESULT_MSG = "no result recorded: the host was unreachable or did not run"

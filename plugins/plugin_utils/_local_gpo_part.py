@@ -214,6 +214,36 @@ def join_file_plan(whole: Plan, files: FilePlan, runs: list) -> Plan:
     )
 
 
+# The drift label of a record the task would add to or remove from Registry.pol.
+DRIFT_SETTING = "local_group_policy"
+
+
+def file_drift(files: FilePlan, name: str | None) -> list:
+    """A part's Registry.pol record changes as drift items, when the file is to be replaced:
+    a host whose live values are right but whose Local Group Policy lacks the standard is not
+    compliant (the Group Policy editor shows the policy as not configured, and a converge
+    writes the file)."""
+    if not files.changes:
+        return []
+    items = []
+    for change in files.by_part.get(name, {}).get("changes", []):
+        state = {"type": change["type"], "data": change["data"]}
+        expected = state if change["action"] == "add" else None
+        actual = state if change["action"] == "remove" else None
+        if change["action"] == "reorder":  # `**delvals.` after the values it would delete
+            expected, actual = {"order": "**delvals. first"}, {"order": "**delvals. later"}
+        items.append(
+            {
+                "setting": DRIFT_SETTING,
+                "path": MACHINE_POL,
+                "name": f"{change['key']}\\{change['value']}",
+                "expected": expected,
+                "actual": actual,
+            }
+        )
+    return items
+
+
 def part_changed(files: FilePlan, run) -> bool:
     """True when the files are replaced and this part's records are among the changes."""
     return bool(files.changes) and bool(files.by_part.get(run.name, {}).get("changes"))

@@ -34,7 +34,7 @@ REGISTRY_STORE = {"offer_remote_assistance_policy_store": "registry"}
 
 @pytest.fixture(scope="module")
 def lab(lab_of):
-    return lab_of(["local-gpo-others", "fresh"])
+    return lab_of(["local-gpo-others", "fresh", "compliant"])
 
 
 @pytest.fixture(autouse=True)
@@ -224,3 +224,28 @@ def _task_result(output: str) -> dict:
     """The JSON result `-v` prints after `changed: [host] =>` / `ok: [host] =>`."""
     start = output.index("=> {", output.index(": Offer Remote Assistance standard"))
     return json.JSONDecoder().raw_decode(output[start + 3 :])[0]
+
+
+def test_right_live_values_without_the_policy_records_are_drift_not_compliance(lab, tmp_path):
+    # The `compliant` profile holds the standard as Group Policy applied it: file and values.
+    host = lab.by_profile("compliant")[0]
+    run, report, _ = run_audit(lab.inventory, tmp_path, limit=host)
+    record = records_by_host(report)[host]
+    assert run.returncode == 0 and record["status"] == "compliant", record
+    # The same live values, but the Local Group Policy no longer holds the standard (someone
+    # reset it in the editor): a converge would write the file, so the audit says drifted.
+    lab.client.put_file(host, MACHINE_POL, None)
+    run, report, markdown = run_audit(lab.inventory, tmp_path, limit=host)
+    record = records_by_host(report)[host]
+    assert record["status"] == "drifted", record
+    settings = {item["setting"] for item in record["drift"]}
+    assert settings == {"local_group_policy"}, record["drift"]
+    assert report["summary"]["settings"]["local_group_policy"]["hosts"] == 1
+    assert "local_group_policy" in markdown
+    # A converge writes the file and no registry value; then the host is compliant again.
+    lab.client.reset_counters()
+    assert converge(lab, tmp_path, host).returncode == 0
+    assert writes(lab.client.counters(host)) == 0
+    assert lab.client.file_bytes(host, MACHINE_POL) is not None
+    _, report, _ = run_audit(lab.inventory, tmp_path, limit=host)
+    assert records_by_host(report)[host]["status"] == "compliant"

@@ -3,7 +3,7 @@
 import pytest
 from _engine_requests import engine, read_request, set_rule
 
-from winra_lab.windows import profiles
+from winra_lab.windows import group_policy, profiles
 from winra_lab.windows.firewall import RA_GROUP
 from winra_lab.windows.hoststate import HostState
 
@@ -72,6 +72,23 @@ def test_compliant_holds_exactly_the_standard():
             assert value(state, f"{FW}\\{fw_profile}\\{kind}", "Enabled") == ("REG_DWORD", 1)
     assert EN_DASH_PROGRAM in STANDARD_PROGRAMS
     assert all(state.find_rule(name).enabled for name in OFFER_RULES)
+
+
+def test_compliant_holds_the_standard_in_local_group_policy_as_after_a_refresh():
+    state = build("compliant")
+    data = state.files.peek(group_policy.MACHINE_POL)
+    assert state.files.peek(group_policy.HISTORY_POL) == data, "applied by the last refresh"
+    assert b"Version=" in state.files.peek(group_policy.GPT_INI)
+    records = group_policy.read_pol(data)
+    ra = "Software\\Policies\\Microsoft\\Windows NT\\Terminal Services\\RAUnsolicit"
+    names = [(key, name) for key, name, _type, _data in records]
+    # The editor clears the helper list before writing it.
+    assert names.index((ra, "**delvals.")) < names.index((ra, "CONTOSO\\Helpdesk"))
+    assert len(records) == 3 + 2 + 2 * (2 + len(STANDARD_PORTS) + len(STANDARD_PROGRAMS))
+    # A refresh of that file changes nothing: file and live values agree.
+    before = state.to_json()
+    assert group_policy.refresh_local_policy(state)["local_policy"] == "applied"
+    assert state.to_json() == before
 
 
 def test_fresh_has_nothing_of_ours():

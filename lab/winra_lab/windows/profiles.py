@@ -175,6 +175,36 @@ def _apply_standard(registry: dict) -> None:
         registry[f"{base}\\AuthorizedApplications\\List"] = _name_is_data(LEGACY_PROGRAMS)
 
 
+def _standard_local_policy() -> tuple:
+    """The standard as the Local Group Policy editor writes it into the machine Registry.pol
+    (Offer Remote Assistance enabled with full control and the helper list, then the port
+    and program exception lists of both profiles; docs/registry-values.md). Relative to
+    HKLM, as in the file; the instruction record's data is one space, as the editor writes."""
+    ts = "Software\\Policies\\Microsoft\\Windows NT\\Terminal Services"
+    records = [
+        (ts, "fAllowUnsolicited", "REG_DWORD", 1),
+        (ts, "fAllowUnsolicitedFullControl", "REG_DWORD", 1),
+        (ts + "\\RAUnsolicit", "**delvals.", "REG_SZ", " "),
+        *((ts + "\\RAUnsolicit", helper, "REG_SZ", helper) for helper in STANDARD_HELPERS),
+    ]
+    firewall = "Software\\Policies\\Microsoft\\WindowsFirewall"
+    for profile in FIREWALL_PROFILES:
+        for parent, entries in (
+            ("GloballyOpenPorts", LEGACY_PORTS),
+            ("AuthorizedApplications", LEGACY_PROGRAMS),
+        ):
+            base = f"{firewall}\\{profile}\\{parent}"
+            records.append((base, "Enabled", "REG_DWORD", 1))
+            records += [(base + "\\List", entry, "REG_SZ", entry) for entry in entries]
+    return tuple(records)
+
+
+STANDARD_GPT_INI = (
+    b"[General]\r\ngPCMachineExtensionNames=[{35378EAC-683F-11D2-A89A-00C04FBBCFA2}"
+    b"{D02B1F72-3407-48AE-BA88-E8213C6761F1}]\r\nVersion=1\r\n"
+)
+
+
 MSRA = "C:\\Windows\\System32\\msra.exe"
 MSRA_STAND_IN = b"MZ lab stand-in for msra.exe"
 
@@ -197,8 +227,15 @@ class _Seed:
         self.files: dict[str, bytes] = {MSRA: MSRA_STAND_IN}
 
     def standard(self) -> _Seed:
+        """The standard applied through Local Group Policy, as after a refresh: the live
+        values, the policy file, gpt.ini and the lab's record of what was applied. A profile
+        that then changes a live value has it changed outside policy."""
         _apply_standard(self.registry)
         self.enabled_rules |= set(OFFER_RA_RULES)
+        pol = group_policy.encode_pol(_standard_local_policy())
+        self.files[group_policy.MACHINE_POL] = pol
+        self.files[group_policy.HISTORY_POL] = pol
+        self.files[group_policy.GPT_INI] = STANDARD_GPT_INI
         return self
 
 

@@ -120,6 +120,26 @@ def test_check_mode_plans_and_never_applies(run_action, fake_engine, make_read):
     assert engine.actions == ["read"] and result["changed"]
 
 
+def test_live_values_right_but_no_policy_records_is_drift(run_action, fake_engine, make_read):
+    # The host holds the standard's live values, its Local Group Policy does not: a converge
+    # writes the file, so an audit must not call the host compliant.
+    read = with_files(make_read(LIVE_OK), _preg.write([OTHER]))
+    result, _ = run_offer(run_action, fake_engine, read, check_mode=True)
+    items = [d for d in result["drift"] if d["setting"] == "local_group_policy"]
+    assert {(d["path"], d["name"]) for d in items} == {
+        (POL, f"{_local_gpo.TERMINAL_SERVICES}\\fAllowUnsolicited"),
+        (POL, f"{_local_gpo.TERMINAL_SERVICES}\\fAllowUnsolicitedFullControl"),
+        (POL, f"{_local_gpo.RA_UNSOLICIT}\\**delvals."),
+        (POL, f"{_local_gpo.RA_UNSOLICIT}\\{DESK}"),
+    }
+    assert all(d["actual"] is None and d["expected"]["type"] for d in items)
+    assert len(items) == len(result["drift"]), "the live values are not drift"
+    # The same host with our records in the file: no drift at all.
+    read = with_files(make_read(LIVE_OK), _preg.write([OTHER, *OFFER_RECORDS]))
+    result, _ = run_offer(run_action, fake_engine, read, check_mode=True)
+    assert result["drift"] == [] and result["changed"] is False
+
+
 def test_a_file_that_does_not_parse_fails_naming_host_file_and_offset(
     run_action, fake_engine, make_read
 ):
