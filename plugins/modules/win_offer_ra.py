@@ -291,7 +291,7 @@ drift:
     - One item per managed value that differs from what the task asks; empty when compliant.
     - With O(policy_store=local_gpo), also one item per C(Registry.pol) record the task adds
       or removes (C(setting) V(local_group_policy), C(path) the file, C(name) the record's
-      C(<key>\<value>)): live values that are right do not make a host compliant when its
+      C(<key>\<value>)); live values that are right do not make a host compliant when its
       Local Group Policy does not hold the standard.
     - In check mode this is the audit report; otherwise it lists what was changed.
   returned: always

@@ -157,6 +157,8 @@ options:
       - Only error messages change; behaviour does not.
     type: dict
     default: {}
+extends_documentation_fragment:
+  - winra.remote_assistance.snapshot
 notes:
   - An empty dictionary for a dictionary option (C(offer.solicited={})) is refused. Give
     its suboptions, or null to leave it unmanaged.

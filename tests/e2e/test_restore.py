@@ -200,7 +200,10 @@ def test_restore_with_the_local_group_policy_store_undoes_the_rollouts_records(g
     snapshots = tmp_path / "snapshots"
     rollout(lab, tmp_path, snapshots, {"offer_remote_assistance_policy_store": "local_gpo"})
     rolled = policy_records(lab)
-    assert all(rolled[h][0] != prior_policy[h][0] for h in lab.names), "every file was written"
+    # The drifted profiles' Local Group Policy already holds the standard (their live values
+    # were changed outside policy): the rollout leaves their files alone.
+    written = {h for h in lab.names if rolled[h][0] != prior_policy[h][0]}
+    assert written == set(lab.by_profile("local-gpo-others") + lab.by_profile("fresh"))
 
     run = restore(lab, tmp_path, snapshots)
     assert run.returncode == 0, run.output[-4000:]
@@ -210,9 +213,14 @@ def test_restore_with_the_local_group_policy_store_undoes_the_rollouts_records(g
         # Record for record as before (others' records included); a file the rollout created
         # stays, empty. gpt.ini's version goes up again so that clients apply the change.
         assert restored[host][0] == prior_policy[host][0], host
-        assert restored[host][1] > rolled[host][1], host
-    # The next Group Policy refresh applies the restored file and keeps the prior state.
-    for host in lab.names:
+        if host in written:
+            assert restored[host][1] > rolled[host][1], host
+        else:
+            assert restored[host] == rolled[host], "a file the rollout left alone stays"
+    # The next Group Policy refresh applies the restored file and keeps the prior state. (On
+    # the drifted profiles a refresh would undo their drift, restored or not: their Local
+    # Group Policy holds the standard, which the rollout did not touch.)
+    for host in written:
         lab.client.gp_refresh(host)
     assert lab_state(lab) == prior
 

@@ -208,3 +208,22 @@ def make_read():
 def fake_engine():
     """fake_engine(read_result, apply_result=None) -> FakeEngine."""
     return FakeEngine
+
+
+@pytest.fixture
+def documented_options():
+    """documented_options(module) -> the module's options as ansible-doc shows them, with the
+    collection's doc fragments (policy_store, snapshot) merged in by Ansible's own loader."""
+    from ansible.plugins.loader import fragment_loader
+    from ansible.utils.plugin_docs import get_docstring
+
+    def _options(module) -> dict:
+        doc, _examples, _returns, _metadata = get_docstring(
+            module.__file__,
+            fragment_loader,
+            is_module=True,
+            collection_name="winra.remote_assistance",
+        )
+        return doc["options"]
+
+    return _options

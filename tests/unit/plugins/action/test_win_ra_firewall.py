@@ -183,15 +183,13 @@ def test_rules_backend_missing_rule_fails_after_the_read(run_action, fake_engine
     assert engine.actions == ["read"] and result["changed"] is False
 
 
-def test_documented_options_match_the_argument_spec():
-    import yaml
-
+def test_documented_options_match_the_argument_spec(documented_options):
     from ansible_collections.winra.remote_assistance.plugins.modules import win_ra_firewall
     from ansible_collections.winra.remote_assistance.plugins.plugin_utils._snapshot import (
         ARGUMENT_SPEC as SNAPSHOT_SPEC,
     )
 
-    documented = yaml.safe_load(win_ra_firewall.DOCUMENTATION)["options"]
+    documented = documented_options(win_ra_firewall)
     spec_of_task = {**ActionModule.PART.argument_spec, **SNAPSHOT_SPEC}
     assert set(documented) == set(spec_of_task)
     for name, spec in spec_of_task.items():

@@ -4,7 +4,6 @@ give them, every input problem named at once before any engine run (engine faked
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from ansible_collections.winra.remote_assistance.plugins.action import (
     win_offer_ra,
@@ -266,8 +265,8 @@ def test_malformed_input_fails_cleanly_naming_option_and_value(
     assert engine.calls == [] and result["engine_runs"] == 0
 
 
-def test_module_documentation_matches_the_argument_spec():
-    documented = yaml.safe_load(win_remote_assistance.DOCUMENTATION)["options"]
+def test_module_documentation_matches_the_argument_spec(documented_options):
+    documented = documented_options(win_remote_assistance)
 
     def view(options):
         return {

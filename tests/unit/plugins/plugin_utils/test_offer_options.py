@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.winra.remote_assistance.plugins.modules import win_offer_ra
@@ -152,10 +151,6 @@ def test_validate_options_alone_applies_defaults():
     assert options == OfferOptions(helpers=("C\\x",))
 
 
-def _documented_options() -> dict:
-    return yaml.safe_load(win_offer_ra.DOCUMENTATION)["options"]
-
-
 def _spec_view(options: dict) -> dict:
     """type / choices / default / elements / suboptions, the part docs and spec must share."""
     view = {}
@@ -168,13 +163,14 @@ def _spec_view(options: dict) -> dict:
     return view
 
 
-def test_module_documentation_matches_the_argument_spec():
+def test_module_documentation_matches_the_argument_spec(documented_options):
     # The snapshot options belong to the task (every module), not to the part.
     from ansible_collections.winra.remote_assistance.plugins.plugin_utils._snapshot import (
         ARGUMENT_SPEC as SNAPSHOT_SPEC,
     )
 
-    assert _spec_view(_documented_options()) == _spec_view({**ARGUMENT_SPEC, **SNAPSHOT_SPEC})
+    documented = documented_options(win_offer_ra)
+    assert _spec_view(documented) == _spec_view({**ARGUMENT_SPEC, **SNAPSHOT_SPEC})
 
 
 @pytest.mark.parametrize("name", ["", " ", " RemoteAssistance-DCOM-In-TCP-NoScope-Active"])
