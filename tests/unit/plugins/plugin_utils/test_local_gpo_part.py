@@ -124,7 +124,7 @@ def test_live_values_right_but_no_policy_records_is_drift(run_action, fake_engin
     # The host holds the standard's live values, its Local Group Policy does not: a converge
     # writes the file, so an audit must not call the host compliant.
     read = with_files(make_read(LIVE_OK), _preg.write([OTHER]))
-    result, _ = run_offer(run_action, fake_engine, read, check_mode=True)
+    result = run_offer(run_action, fake_engine, read, check_mode=True)[0]
     items = [d for d in result["drift"] if d["setting"] == "local_group_policy"]
     assert {(d["path"], d["name"]) for d in items} == {
         (POL, f"{_local_gpo.TERMINAL_SERVICES}\\fAllowUnsolicited"),
@@ -136,7 +136,7 @@ def test_live_values_right_but_no_policy_records_is_drift(run_action, fake_engin
     assert len(items) == len(result["drift"]), "the live values are not drift"
     # The same host with our records in the file: no drift at all.
     read = with_files(make_read(LIVE_OK), _preg.write([OTHER, *OFFER_RECORDS]))
-    result, _ = run_offer(run_action, fake_engine, read, check_mode=True)
+    result = run_offer(run_action, fake_engine, read, check_mode=True)[0]
     assert result["drift"] == [] and result["changed"] is False
 
 
