@@ -17,6 +17,7 @@ once, before any connection is made.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -184,6 +185,11 @@ class EngineAction(ActionBase):
     PART: EnginePart | None = None
     TRANSFERS_FILES = False
     _requires_connection = True
+    # The Group Policy service holds Registry.pol open while a refresh applies it, which takes
+    # moments. A run that found a file locked changed nothing (the engine never wrote, or
+    # rolled back every write of that run), so the same request, with the same expectations,
+    # is sent again after each pause; a third lock fails the task (`retryable: true`).
+    FILE_LOCK_PAUSES: tuple = (1.0, 3.0)
 
     # -- what a composite overrides ----------------------------------------------------------
     def select_parts(self, args: dict) -> tuple[list, dict, dict]:
@@ -346,10 +352,23 @@ class EngineAction(ActionBase):
             )
 
     def _engine(self, task_vars, document: dict, result: dict) -> dict:
-        result["engine_runs"] += 1
-        return self._execute_module(
-            module_name=ENGINE, module_args=module_args(document), task_vars=task_vars
-        )
+        """One engine run; again, after a pause, when a file was locked (see FILE_LOCK_PAUSES)."""
+        pauses, runs = list(self.FILE_LOCK_PAUSES), 0
+        while True:
+            runs += 1
+            result["engine_runs"] += 1
+            answer = self._execute_module(
+                module_name=ENGINE, module_args=module_args(document), task_vars=task_vars
+            )
+            if answer.get("error") != "file_locked" or not pauses:
+                break
+            time.sleep(pauses.pop(0))
+        if runs > 1:
+            result.setdefault("warnings", []).append(
+                f"A file was locked by another process (the Group Policy service applying it): "
+                f"the engine's {document['action']} ran {runs} times"
+            )
+        return answer
 
     def _failed(
         self,

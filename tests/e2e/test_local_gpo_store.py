@@ -14,6 +14,7 @@ from e2e_support import (
     TS,
     delete_op,
     dword,
+    engine_runs,
     records_by_host,
     run_audit,
     run_playbook,
@@ -155,6 +156,21 @@ def test_a_torn_or_locked_file_leaves_everything_as_it_was(lab, tmp_path, others
     assert lab.client.file_bytes(others, GPT_INI) == ini
     assert lab.client.registry(others) == registry
     assert writes(lab.client.counters(others)) == 0
+
+
+def test_a_file_locked_for_a_moment_is_tried_again_and_the_task_succeeds(lab, tmp_path, others):
+    # As while the Group Policy service applies Registry.pol: locked for one access.
+    lab.client.set_file_faults(others, locked={MACHINE_POL: 1})
+    lab.client.reset_counters()
+    run = converge(lab, tmp_path, others)
+    assert run.returncode == 0, run.output[-4000:]
+    assert "was locked by another process" in " ".join(run.output.split())
+    assert holds_standard(lab.client.registry(others)) == []
+    names = {
+        name for _key, name, _type, _data in records(lab.client.file_bytes(others, MACHINE_POL))
+    }
+    assert {"fAllowUnsolicited", "fAllowUnsolicitedFullControl", *HELPERS} <= names
+    assert engine_runs(lab.client.counters(others))[0] == 3, "read, read again, apply"
 
 
 def test_the_registry_store_touches_no_file(lab, tmp_path, others):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
+from ansible_collections.winra.remote_assistance.plugins.plugin_utils import _engine_action
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._engine_action import (
     ENGINE,
     EngineAction,
@@ -162,6 +165,64 @@ def test_failed_rollback_is_reported_as_changed(run_action, engine_with):
     engine = engine_with("N", {"failed": True, "msg": "restore failed", "error": "rollback_failed"})
     result = run_action(ActionModule, {}, engine)
     assert result["failed"] is True and result["changed"] is True
+
+
+LOCKED = {
+    "failed": True,
+    "msg": "Failed to access file: another process holds it open; retry later",
+    "error": "file_locked",
+    "retryable": True,
+    "contract_version": 2,
+}
+
+
+class LockedFirst:
+    """The engine answers file_locked to the first `times` runs of `action`, then as usual."""
+
+    def __init__(self, engine, action: str, times: int) -> None:
+        self.engine, self.action, self.times = engine, action, times
+
+    def __call__(self, **kwargs):
+        answer = self.engine(**kwargs)
+        if self.engine.actions[-1] == self.action and self.times > 0:
+            self.times -= 1
+            return dict(LOCKED)
+        return answer
+
+
+@pytest.fixture
+def pauses(monkeypatch):
+    """The pauses between runs, recorded instead of slept."""
+    slept = []
+    monkeypatch.setattr(_engine_action, "time", SimpleNamespace(sleep=slept.append))
+    return slept
+
+
+@pytest.mark.parametrize("action", ["read", "apply"])
+def test_a_locked_file_is_tried_again_after_a_pause(run_action, engine_with, pauses, action):
+    engine = engine_with("N")
+    result = run_action(ActionModule, {}, LockedFirst(engine, action, 2))
+    assert "failed" not in result, result
+    assert result["changed"] is True and result["engine_runs"] == 4
+    assert engine.actions.count(action) == 3 and pauses == list(EngineAction.FILE_LOCK_PAUSES)
+    if action == "apply":  # the same request each time: the lock changed nothing on the host
+        applies = [c["module_args"] for c in engine.calls if c["module_args"]["action"] == "apply"]
+        assert applies[0] == applies[1] == applies[2]
+    assert any("locked" in warning and "3 times" in warning for warning in result["warnings"])
+
+
+def test_a_file_still_locked_after_the_pauses_fails_retryable(run_action, engine_with, pauses):
+    engine = engine_with("N")
+    result = run_action(ActionModule, {}, LockedFirst(engine, "apply", 99))
+    assert result["failed"] is True and result["changed"] is False
+    assert result["error"] == "file_locked" and result["retryable"] is True
+    assert engine.actions == ["read", "apply", "apply", "apply"] and len(pauses) == 2
+
+
+def test_other_failures_are_not_tried_again(run_action, engine_with, pauses):
+    engine = engine_with("N", {"failed": True, "msg": "x", "error": "write_failed"})
+    result = run_action(ActionModule, {}, engine)
+    assert result["failed"] is True and engine.actions == ["read", "apply"] and pauses == []
 
 
 GPO = "DCOM Baseline"
