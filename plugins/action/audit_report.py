@@ -14,6 +14,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils import _report_files
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fleet_report import (
+    fleet_document,
     is_report_document,
 )
 
@@ -57,10 +58,10 @@ class ActionModule(ActionBase):
             # results are data, not templates.
             host_vars = {host: hostvars.raw_get(host) for host in args["hosts"]}
             inputs = _report_files.audit_inputs(host_vars, args["result_var"], args["failure_var"])
-            generated_at = args["generated_at"] or (
-                datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds") + "Z"
-            ).replace("+00:00Z", "Z")
-            document = _report_files.build(inputs, args["hosts"], generated_at)
+            now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            document = fleet_document(
+                inputs, hosts=args["hosts"], generated_at=args["generated_at"] or now
+            )
         # The report describes the hosts; writing it on the controller is not a change to
         # them, and an audit writes it in check mode too.
         directory = os.path.realpath(args["dest"])

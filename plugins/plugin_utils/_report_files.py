@@ -16,9 +16,6 @@ import json
 import os
 import tempfile
 
-from ansible_collections.winra.remote_assistance.plugins.plugin_utils._fleet_report import (
-    fleet_document,
-)
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._report_formats import render
 
 # format -> file name in the report directory
@@ -40,10 +37,6 @@ def audit_inputs(host_vars: dict, result_var: str, failure_var: str) -> dict:
             "failure": variables.get(failure_var),
         }
     return inputs
-
-
-def build(inputs: dict, hosts: list, generated_at: str | None, mode: str = "check") -> dict:
-    return fleet_document(inputs, hosts=hosts, generated_at=generated_at, mode=mode)
 
 
 def write(document: dict, directory: str, formats: list) -> dict:
