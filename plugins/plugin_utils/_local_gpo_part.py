@@ -235,13 +235,16 @@ def file_drift(files: FilePlan, name: str | None) -> list:
         items.append(
             {
                 "setting": DRIFT_SETTING,
-                "path": MACHINE_POL,
-                "name": f"{change['key']}\\{change['value']}",
-                "expected": expected,
-                "actual": actual,
+                **record_difference(change["key"], change["value"], expected, actual),
             }
         )
     return items
+
+
+def record_difference(key: str, value: str, expected, actual) -> dict:
+    """A Registry.pol record as a difference item, {path, name, expected, actual}: the path is
+    the file, the name `<key>\\<value>`."""
+    return {"path": MACHINE_POL, "name": f"{key}\\{value}", "expected": expected, "actual": actual}
 
 
 def part_changed(files: FilePlan, run) -> bool:

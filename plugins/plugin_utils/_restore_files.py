@@ -40,6 +40,7 @@ from ansible_collections.winra.remote_assistance.plugins.plugin_utils._local_gpo
     full_identity,
 )
 from ansible_collections.winra.remote_assistance.plugins.plugin_utils._local_gpo_part import (
+    record_difference,
     replace_change,
 )
 
@@ -70,16 +71,30 @@ def _touched(before: tuple, after: tuple) -> tuple[Counter, Counter]:
     return have - had, had - have
 
 
-def _label(identity: tuple, records: tuple) -> str:
-    record = next(r for r in records if full_identity(r) == identity)
-    return f"{record.key}\\{record.value}"
-
-
-def _record_state(record: _preg.PolRecord | None) -> dict | None:
-    if record is None:
-        return None
+def _record_state(record: _preg.PolRecord) -> dict:
     type_name, data = _preg.decode_data(record)
     return {"type": type_name, "data": data}
+
+
+def _differences(want: tuple, have: tuple, only: set | None = None) -> list:
+    """One item per record (by identity, `only` those in `only` when given) that `want` and
+    `have` hold a different number of times, in file order: expected / actual is the
+    record's state where that side holds it, null where it does not."""
+    wanted, held = Counter(map(full_identity, want)), Counter(map(full_identity, have))
+    found, seen = [], set()
+    for record in (*have, *want):
+        identity = full_identity(record)
+        if identity in seen or wanted[identity] == held[identity]:
+            continue
+        if only is not None and identity not in only:
+            continue
+        seen.add(identity)
+        state = _record_state(record)
+        expected, actual = (
+            state if count else None for count in (wanted[identity], held[identity])
+        )
+        found.append(record_difference(record.key, record.value, expected, actual))
+    return found
 
 
 class SnapshotFiles:
@@ -107,22 +122,7 @@ class SnapshotFiles:
         if not self.in_snapshot:
             return []
         added, removed = _touched(self.before, self.after)
-        after, now = Counter(map(full_identity, self.after)), Counter(map(full_identity, self.now))
-        found = []
-        for identity in sorted(set(added) | set(removed), key=repr):
-            if after[identity] == now[identity]:
-                continue
-            records = self.after + self.before
-            record = next(r for r in records if full_identity(r) == identity)
-            found.append(
-                {
-                    "path": MACHINE_POL,
-                    "name": _label(identity, records),
-                    "expected": _record_state(record) if after[identity] else None,
-                    "actual": _record_state(record) if now[identity] else None,
-                }
-            )
-        return found
+        return _differences(self.after, self.now, only=set(added) | set(removed))
 
     def restored_records(self) -> tuple:
         """The host's records with the rollout undone (`before` itself when the host still
@@ -166,22 +166,4 @@ class SnapshotFiles:
                 "nothing was written"
             ) from None
         changes = [replace_change(self.pol_file, new_pol), replace_change(self.ini_file, new_ini)]
-        return changes, self._drift(records)
-
-    def _drift(self, records: tuple) -> list:
-        want, have = Counter(map(full_identity, records)), Counter(map(full_identity, self.now))
-        found = []
-        for record in [*self.now, *records]:
-            identity = full_identity(record)
-            if want[identity] == have[identity]:
-                continue
-            found.append(
-                {
-                    "path": MACHINE_POL,
-                    "name": f"{record.key}\\{record.value}",
-                    "expected": _record_state(record) if want[identity] else None,
-                    "actual": _record_state(record) if have[identity] else None,
-                }
-            )
-            want[identity] = have[identity]  # one item per identity
-        return found
+        return changes, _differences(records, self.now)
