@@ -37,9 +37,10 @@ class ActionModule(EngineAction):
         result.update(
             changed=False, engine_runs=0, drift=[], changed_since_rollout=[], snapshot=None
         )
+        host = self._host(task_vars)
         try:
             directory, force = _restore.check_options(dict(self._task.args))
-            snapshot, found = _restore.find_snapshot(directory, self._host(task_vars))
+            snapshot, found = _restore.find_snapshot(directory, host)
         except (OptionError, _restore.RestoreError) as err:
             return dict(result, failed=True, msg=str(err))
         if snapshot is None:
@@ -51,7 +52,7 @@ class ActionModule(EngineAction):
         try:
             read = self._read(task_vars, request, result)
             current = CurrentState.from_read(read)
-            files = SnapshotFiles(snapshot, read, self._host(task_vars))
+            files = SnapshotFiles(snapshot, read, host)
             changed = files.changed_since_rollout()
             changed += _restore.differences(snapshot["after"], current)
             result["changed_since_rollout"] = changed

@@ -380,7 +380,8 @@ engine_runs:
   description:
     - How many times the task ran the host engine over WinRM.
     - C(0) when the input was invalid, C(1) for a compliant host or in check mode, C(2) when
-      changes were applied.
+      changes were applied; one more for each time a locked Local Group Policy file made the
+      task send the same engine run again (at most two).
   returned: always
   type: int
   sample: 1

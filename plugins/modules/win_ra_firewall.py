@@ -330,7 +330,10 @@ gpo_conflicts:
       returned: always
       sample: {"type": "REG_DWORD", "data": 1}
 engine_runs:
-  description: WinRM module runs this task made (1 when compliant or in check mode, 2 when it applied).
+  description:
+    - WinRM module runs this task made (1 when compliant or in check mode, 2 when it applied),
+      one more for each time a locked Local Group Policy file made the task send the same
+      engine run again (at most two).
   returned: always
   type: int
   sample: 1

@@ -85,7 +85,10 @@ changed:
   returned: always
   type: bool
 engine_runs:
-  description: Host engine runs over WinRM (C(0) without a usable snapshot, C(1) read, C(2) read and apply).
+  description:
+    - Host engine runs over WinRM (C(0) without a usable snapshot, C(1) read, C(2) read and
+      apply), one more for each time a locked Local Group Policy file made the task send the
+      same engine run again (at most two).
   returned: always
   type: int
 drift:

@@ -201,19 +201,13 @@ EXAMPLES = r"""
 RETURN = r"""
 snapshot:
   description:
-    - The host's snapshot when O(snapshot_dir) is set and the task applied changes, with
-      C(path), C(sha256), C(taken_at) (UTC) and C(written) (C(false) when an earlier
-      snapshot was kept). C(null) otherwise.
+    - As RV(winra.remote_assistance.win_offer_ra#module:snapshot), for the whole task.
   returned: always
   type: dict
 functional_problems:
   description:
-    - Why Offer Remote Assistance cannot work on the host even with the policy right (the
-      status C(not_functional)), one sentence each, from the same C(read); empty when it can,
-      and when the policy is not to be enabled.
-    - C(msra.exe) missing under C(%SystemRoot%\System32) (on Windows Server it exists only
-      with the Remote Assistance feature), or a built-in Remote Assistance firewall rule
-      that does not exist.
+    - As RV(winra.remote_assistance.win_offer_ra#module:functional_problems), for the host;
+      also under the part that found them.
   returned: always
   type: list
   elements: str
@@ -232,7 +226,8 @@ engine_runs:
   description:
     - How many times the task ran the host engine over WinRM, for both parts together.
     - C(0) when the input was invalid, C(1) for a compliant host or in check mode, C(2) when
-      changes were applied.
+      changes were applied; one more for each time a locked Local Group Policy file made the
+      task send the same engine run again (at most two).
   returned: always
   type: int
   sample: 1
